@@ -1,0 +1,44 @@
+# EMCO: `make demo` runs the platform on sample data; `make test` runs every check.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+EMCO := $(BIN)/emco
+DEMO_DATA := src/emco/demo/samples
+
+.PHONY: install demo test lint typecheck i18n clean
+
+# A virtual environment with exactly the versions of uv.lock (the project included).
+$(VENV)/.installed: uv.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv sync --frozen --inexact --quiet
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(EMCO) db upgrade
+	$(EMCO) demo load $(DEMO_DATA)
+	$(EMCO) demo accounts
+	$(EMCO) serve
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src/emco/store/migrations
+
+typecheck: install
+	$(BIN)/mypy src
+
+test: lint typecheck
+	$(BIN)/pytest
+
+# Refresh the message catalogues after changing user-facing text.
+i18n: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ --no-location --omit-header --sort-output \
+		-o src/emco/translations/messages.pot .
+	$(BIN)/pybabel update -i src/emco/translations/messages.pot -d src/emco/translations \
+		--no-location --no-wrap --omit-header
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

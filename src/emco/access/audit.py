@@ -1,0 +1,120 @@
+"""The audit log: one append-only row per action, each chained to the previous by SHA-256.
+
+A row's hash covers its content and the previous row's hash, so altering, deleting or
+reordering any row breaks the chain from that row on; `verify` names the first break.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from emco.model.enums import AuditAction, Outcome
+from emco.model.types import Principal
+from emco.store import audit as store
+
+HASHED_FIELDS = ("seq", "at", "username", "agency_code", "roles", "action", "objects", "motif",
+                 "case_ref", "query_hash", "result_count", "outcome", "detail")
+
+
+@dataclass
+class AuditEvent:
+    action: AuditAction
+    objects: list[str] = field(default_factory=list)
+    motif: str | None = None
+    case_ref: str | None = None
+    query: dict[str, Any] | None = None
+    result_count: int | None = None
+    outcome: Outcome = Outcome.OK
+    detail: str | None = None
+
+
+def query_hash(query: dict[str, Any] | None) -> str | None:
+    """SHA-256 of the query parameters, so the log proves what was asked without holding
+    search terms in clear."""
+    if query is None:
+        return None
+    canonical = json.dumps(query, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _canonical_time(value: datetime) -> str:
+    if value.tzinfo is None:  # SQLite hands back naive datetimes; they were written in UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def row_hash(prev_hash: str, row: dict[str, Any]) -> str:
+    content = {k: row[k] for k in HASHED_FIELDS}
+    content["at"] = _canonical_time(row["at"])
+    payload = prev_hash + "\n" + json.dumps(content, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def append(conn: Connection, principal: Principal, event: AuditEvent) -> int:
+    """Write one row at the end of the chain, inside the caller's write transaction."""
+    seq, prev = store.lock_head(conn)
+    row: dict[str, Any] = {
+        "seq": seq + 1,
+        "at": datetime.now(UTC),
+        "username": principal.username,
+        "agency_code": principal.agency,
+        "roles": ",".join(sorted(principal.roles)),
+        "action": event.action.value,
+        "objects": json.dumps(event.objects, ensure_ascii=False),
+        "motif": event.motif,
+        "case_ref": event.case_ref,
+        "query_hash": query_hash(event.query),
+        "result_count": event.result_count,
+        "outcome": event.outcome.value,
+        "detail": event.detail,
+    }
+    row["prev_hash"] = prev
+    row["hash"] = row_hash(prev, row)
+    store.append(conn, row)
+    return int(row["seq"])
+
+
+@dataclass
+class Verification:
+    checked: int
+    first_bad: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad is None
+
+
+def verify_rows(rows: Iterable[dict[str, Any]], head: tuple[int, str]) -> Verification:
+    """Walk the chain from the start; stop at the first row that breaks it."""
+    expected_seq, prev, checked = 1, store.GENESIS, 0
+    for row in rows:
+        seq = int(row["seq"])
+        if seq != expected_seq:
+            return Verification(checked, expected_seq,
+                                f"row {expected_seq} is missing (the log jumps from row "
+                                f"{expected_seq - 1} to row {seq})")
+        if row["prev_hash"] != prev:
+            return Verification(checked, seq, f"row {seq} does not follow row {seq - 1} "
+                                "(rows deleted or reordered)")
+        if row_hash(prev, row) != row["hash"]:
+            return Verification(checked, seq, f"row {seq} was altered (its content does "
+                                "not match its hash)")
+        prev = row["hash"]
+        expected_seq += 1
+        checked += 1
+    last_seq, last_hash = head
+    if last_seq != checked or (checked and last_hash != prev):
+        return Verification(checked, checked + 1,
+                            f"the log ends at row {checked} but its head records row "
+                            f"{last_seq}: rows were deleted from the end")
+    return Verification(checked)
+
+
+def verify(conn: Connection) -> Verification:
+    return verify_rows(store.rows(conn), store.head(conn))

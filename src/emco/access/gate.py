@@ -1,0 +1,91 @@
+"""The gate: every read and write of case data passes here, with a principal.
+
+`Access.reading` and `Access.writing` check the permission, hand the caller a connection
+and the principal's record scope, and write the audit row: in the same transaction as a
+write (both land or neither), right after a read. A denial and a failure are audited too.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy import Connection
+
+from emco.access import audit, policy
+from emco.access.audit import AuditEvent
+from emco.errors import EmcoError, Forbidden
+from emco.model.enums import Outcome, Permission
+from emco.model.types import Principal, RecordScope
+from emco.store import agencies
+from emco.store.db import Database
+
+
+@dataclass
+class Passage:
+    """What the gate hands to the code inside: the connection, the scope of records the
+    principal sees, and the audit event to complete (result count, objects)."""
+
+    conn: Connection
+    scope: RecordScope
+    event: AuditEvent
+
+
+class Access:
+    def __init__(self, db: Database, principal: Principal) -> None:
+        self.db = db
+        self.principal = principal
+
+    @cached_property
+    def scope(self) -> RecordScope:
+        with self.db.read() as conn:
+            staff = agencies.staff_codes(conn)
+        return policy.record_scope(self.principal, staff)
+
+    def check(self, permission: Permission, event: AuditEvent) -> None:
+        """Raise `Forbidden` (and audit the denial) unless the principal holds `permission`."""
+        try:
+            policy.require(self.principal, permission)
+        except Forbidden as exc:
+            self.record(event, Outcome.DENIED, exc.message)
+            raise
+
+    def record(self, event: AuditEvent, outcome: Outcome = Outcome.OK,
+               detail: str | None = None) -> None:
+        """Write an audit row on its own (for actions outside a reading or writing)."""
+        event.outcome = outcome
+        if detail is not None:
+            event.detail = detail[:1000]
+        with self.db.write() as conn:
+            audit.append(conn, self.principal, event)
+
+    @contextmanager
+    def reading(self, permission: Permission, event: AuditEvent) -> Iterator[Passage]:
+        self.check(permission, event)
+        try:
+            with self.db.read() as conn:
+                yield Passage(conn, self.scope, event)
+        except Exception as exc:
+            self.record(event, _outcome(exc), _detail(exc))
+            raise
+        self.record(event, event.outcome)
+
+    @contextmanager
+    def writing(self, permission: Permission, event: AuditEvent) -> Iterator[Passage]:
+        self.check(permission, event)
+        try:
+            with self.db.write() as conn:
+                passage = Passage(conn, self.scope, event)
+                yield passage
+                audit.append(conn, self.principal, passage.event)
+        except Exception as exc:
+            self.record(event, _outcome(exc), _detail(exc))
+            raise
+
+
+def _outcome(exc: Exception) -> Outcome:
+    return Outcome.DENIED if isinstance(exc, Forbidden) else Outcome.FAILED
+
+
+def _detail(exc: Exception) -> str:
+    return exc.message if isinstance(exc, EmcoError) else type(exc).__name__

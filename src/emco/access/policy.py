@@ -1,0 +1,60 @@
+"""The one place that decides what a principal may do and see.
+
+Stages never decide access themselves: they ask `require` for actions and `record_scope`
+for what part of the shared records a principal sees, and hand that scope to the store.
+"""
+
+from emco.errors import Forbidden
+from emco.i18n import N_
+from emco.model.enums import Permission, Protection, Role
+from emco.model.types import Principal, RecordScope
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.OPERATOR: frozenset({Permission.RECORD_READ, Permission.RECORD_SEARCH,
+                              Permission.AGENCY_READ}),
+    Role.LIAISON: frozenset({Permission.RECORD_READ, Permission.RECORD_SEARCH,
+                             Permission.RECORD_INGEST, Permission.AGENCY_READ}),
+    Role.ANALYST: frozenset({Permission.RECORD_READ, Permission.RECORD_SEARCH,
+                             Permission.AGENCY_READ}),
+    Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.AUDIT_VERIFY,
+                             Permission.AGENCY_READ}),
+    Role.ADMIN: frozenset({Permission.USER_CREATE, Permission.USER_UPDATE,
+                           Permission.AGENCY_READ, Permission.AUDIT_VERIFY}),
+}
+
+
+def permissions(principal: Principal) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for role in principal.roles:
+        granted |= ROLE_PERMISSIONS.get(role, frozenset())
+    return frozenset(granted)
+
+
+def allows(principal: Principal, permission: Permission) -> bool:
+    return permission in permissions(principal)
+
+
+def require(principal: Principal, permission: Permission) -> None:
+    if not allows(principal, permission):
+        raise Forbidden(N_("%(user)s may not do this (%(permission)s)", user=principal.username,
+                            permission=permission.value))
+
+
+def require_own_agency(principal: Principal, agency: str) -> None:
+    """Writes into a service's records are made by that service only."""
+    if principal.agency != agency:
+        raise Forbidden(f"{principal.username} ({principal.agency}) cannot write records "
+                        f"of {agency}")
+
+
+def cleared(principal: Principal) -> frozenset[Protection]:
+    if principal.clearance == Protection.DR:
+        return frozenset({Protection.NP, Protection.DR})
+    return frozenset({Protection.NP})
+
+
+def record_scope(principal: Principal, staff_agencies: frozenset[str]) -> RecordScope:
+    """A service sees its own records; the staff's operators see every service's records;
+    everyone within their clearance. `staff_agencies` are the codes of the staff itself."""
+    sees_all = principal.has_role(Role.OPERATOR) and principal.agency in staff_agencies
+    return RecordScope(None if sees_all else frozenset({principal.agency}), cleared(principal))

@@ -1,0 +1,291 @@
+"""The `emco` command. Each command calls the same stage function as the API and pages."""
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from emco.access import auditlog, auth
+from emco.access.audit import AuditEvent
+from emco.access.gate import Access
+from emco.demo.accounts import ensure_accounts
+from emco.demo.load import load_folder
+from emco.errors import EmcoError
+from emco.ingest.pipeline import IngestRequest, IngestSummary, ingest
+from emco.model.enums import (
+    AuditAction,
+    HandlingCode,
+    InformationCredibility,
+    PersonCategory,
+    Protection,
+    Role,
+    SourceReliability,
+)
+from emco.model.types import RecordMeta
+from emco.settings import Settings, get_settings
+from emco.store import agencies
+from emco.store.db import Database
+from emco.store.migrate import require_current, upgrade
+
+app = typer.Typer(help="EMCO: share, resolve and account for organised-crime records "
+                       "across services.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+agency_app = typer.Typer(help="Participating services.", no_args_is_help=True)
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demonstration data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(agency_app, name="agency")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+app.add_typer(demo_app, name="demo")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+SAMPLES = Path(__file__).parent / "demo" / "samples"
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def _db(settings: Settings, migrated: bool = True) -> Database:
+    """The configured store; unless `migrated` is False, refuse one not at the newest
+    schema with a message saying to run `emco db upgrade`."""
+    db = Database(settings.database_url)
+    if migrated:
+        require_current(db)
+    return db
+
+
+def staff_principal(db: Database, role: Role) -> Access:
+    """A command-line principal of the coordination staff with one role."""
+    with db.read() as conn:
+        staff = sorted(agencies.staff_codes(conn))
+    return Access(db, auth.cli_principal(staff[0] if staff else "EMCO", frozenset({role})))
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations, then load the agencies file."""
+    settings = get_settings()
+    db = _db(settings, migrated=False)
+    upgrade(db)
+    added, changed, gone = sync_agencies(db, settings)
+    out.print(f"Database at the newest schema; agencies: {added} added, {changed} updated, "
+              f"{gone} deactivated.")
+
+
+def sync_agencies(db: Database, settings: Settings) -> tuple[int, int, int]:
+    wanted = agencies.load_config(settings.agencies_file)
+    with db.write() as conn:
+        result = agencies.sync(conn, wanted)
+    staff = next((a.code for a in wanted if a.is_staff), "EMCO")
+    Access(db, auth.cli_principal(staff, frozenset({Role.ADMIN}))).record(
+        AuditEvent(AuditAction.AGENCY_SYNC, objects=[f"agency:{a.code}" for a in wanted],
+                   detail="added {}, updated {}, deactivated {}".format(*result)))
+    return result
+
+
+@agency_app.command("sync")
+def agency_sync() -> None:
+    """Load the agencies file (EMCO_AGENCIES_FILE, or the packaged list) into the store."""
+    settings = get_settings()
+    added, changed, gone = sync_agencies(_db(settings), settings)
+    out.print(f"Agencies: {added} added, {changed} updated, {gone} deactivated.")
+
+
+@agency_app.command("list")
+def agency_list(as_json: JsonFlag = False) -> None:
+    """The participating services and their contact points."""
+    with _db(get_settings()).read() as conn:
+        found = agencies.all_agencies(conn)
+    if as_json:
+        _print_json([a.__dict__ for a in found])
+        return
+    table = Table("code", "name", "ministry", "contact")
+    for a in found:
+        table.add_row(a.code + (" (staff)" if a.is_staff else ""), a.name, a.ministry,
+                      f"{a.contact_name}, {a.contact_phone}, {a.contact_email}")
+    out.print(table)
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    agency: Annotated[str, typer.Option(help="Code of the user's service.")],
+    role: Annotated[list[Role], typer.Option(help="Role; repeat for several.")],
+    clearance: Annotated[Protection, typer.Option(help="NP, or DR to see DR items.")] =
+    Protection.NP,
+    name: Annotated[str, typer.Option(help="Full name shown in the interface.")] = "",
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard "
+                                                      "input instead of prompting.")] = False,
+) -> None:
+    """Create a user account."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    db = _db(get_settings())
+    user_id = auth.create_user(staff_principal(db, Role.ADMIN), username=username,
+                               display_name=name, agency=agency.upper(),
+                               roles=frozenset(role), clearance=clearance, password=password)
+    out.print(f"User {username} created (id {user_id}).")
+
+
+@app.command("ingest")
+def ingest_cmd(
+    path: Annotated[Path, typer.Argument(help="FtM JSON lines, or CSV with --mapping.")],
+    agency: Annotated[str, typer.Option(help="Code of the service the file comes from.")],
+    mapping: Annotated[Path | None, typer.Option(help="FollowTheMoney mapping (YAML) of "
+                                                      "a CSV file's columns.")] = None,
+    format: Annotated[str | None, typer.Option(help="jsonl or csv; from the extension "
+                                                    "when not given.")] = None,
+    encoding: Annotated[str, typer.Option(help="Encoding of a CSV file.")] = "utf-8",
+    handling: Annotated[HandlingCode, typer.Option(help="Default handling code.")] =
+    HandlingCode.H0,
+    condition: Annotated[str | None, typer.Option(help="Default H3 condition.")] = None,
+    reliability: Annotated[SourceReliability, typer.Option(help="Default source "
+                                                                "reliability.")] =
+    SourceReliability.X,
+    credibility: Annotated[InformationCredibility, typer.Option(help="Default information "
+                                                                     "credibility.")] =
+    InformationCredibility.UNVERIFIED,
+    protection: Annotated[Protection, typer.Option(help="Default protection mention.")] =
+    Protection.NP,
+    category: Annotated[PersonCategory, typer.Option(help="Default person category.")] =
+    PersonCategory.SUSPECT,
+    as_json: JsonFlag = False,
+) -> None:
+    """Load a file of one service. Exit code 0: all accepted; 3: some rows quarantined;
+    2: nothing usable (nothing written)."""
+    settings = get_settings()
+    db = _db(settings)
+    code = agency.upper()
+    access = Access(db, auth.cli_principal(code, frozenset({Role.LIAISON}), Protection.DR))
+    request = IngestRequest(
+        path=path, agency=code, mapping=mapping, format=format, encoding=encoding,
+        defaults=RecordMeta(handling=handling, handling_condition=condition,
+                            reliability=reliability, credibility=credibility,
+                            protection=protection, category=category))
+    summary = run_ingest(access, request, settings, show_progress=not as_json)
+    if as_json:
+        _print_json(summary.to_dict())
+    else:
+        print_summary(summary)
+    raise typer.Exit(summary.exit_code)
+
+
+def run_ingest(access: Access, request: IngestRequest, settings: Settings,
+               show_progress: bool) -> IngestSummary:
+    size = request.path.stat().st_size if request.path.is_file() else 0
+    workers = settings.ingest_workers or max(0, (os.cpu_count() or 1) - 1)
+    options: dict[str, Any] = {
+        "region": settings.default_region, "retention_years": settings.retention_years,
+        "quarantine_dir": settings.quarantine_dir, "chunk_size": settings.ingest_chunk_size,
+        "workers": workers}
+    if not show_progress or size < 2**20:
+        return ingest(access, request, **options)
+    columns = (*Progress.get_default_columns()[:1], BarColumn(), DownloadColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(f"{request.path.name}", total=size)
+        return ingest(access, request, progress=lambda done: bar.update(task, completed=done),
+                      **options)
+
+
+def print_summary(s: IngestSummary) -> None:
+    line = (f"Batch {s.batch}: {s.accepted:,} accepted ({s.created:,} new, {s.updated:,} "
+            f"updated, {s.unchanged:,} unchanged), {s.rejected:,} rejected.")
+    out.print(line, highlight=False)
+    for e in s.first_errors:
+        where = f"line {e['line']}" + (f", {e['field']}" if e["field"] else "")
+        out.print(f"  {where}: {e['reason']}", highlight=False, markup=False)
+    if s.rejected > len(s.first_errors):
+        out.print(f"  … and {s.rejected - len(s.first_errors):,} more.")
+    if s.quarantine:
+        out.print(f"Rejected rows are in {s.quarantine}", highlight=False)
+    if s.accepted == 0:
+        err.print("Nothing usable in the file; nothing was written.")
+
+
+@audit_app.command("verify")
+def audit_verify(as_json: JsonFlag = False) -> None:
+    """Check the hash chain of the audit log; exit 1 at the first broken row."""
+    db = _db(get_settings())
+    result = auditlog.verify(staff_principal(db, Role.AUDITOR))
+    if as_json:
+        _print_json({"ok": result.ok, "checked": result.checked,
+                     "first_bad_row": result.first_bad, "problem": result.problem})
+    elif result.ok:
+        out.print(f"Audit log intact: {result.checked:,} rows checked.")
+    else:
+        err.print(f"Audit log BROKEN: {result.problem}.")
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@demo_app.command("load")
+def demo_load(
+    folder: Annotated[Path, typer.Argument(help="Folder with a manifest.yml.")] = SAMPLES,
+) -> None:
+    """Load every file of a demonstration folder, each as its own service."""
+    settings = get_settings()
+    db = _db(settings)
+    results = load_folder(db, folder, lambda access, request: run_ingest(
+        access, request, settings, show_progress=True))
+    table = Table("service", "file", "accepted", "new", "rejected")
+    for entry, s in results:
+        table.add_row(entry.agency, entry.path.name, f"{s.accepted:,}", f"{s.created:,}",
+                      f"{s.rejected:,}")
+    out.print(table)
+    if any(s.rejected for _, s in results):
+        out.print("Rejected rows are in " + ", ".join(s.quarantine for _, s in results
+                                                     if s.quarantine))
+
+
+@demo_app.command("accounts")
+def demo_accounts() -> None:
+    """Create the demonstration accounts (or give them new passwords) and print them."""
+    settings = get_settings()
+    db = _db(settings)
+    created = ensure_accounts(staff_principal(db, Role.ADMIN))
+    out.print(f"\n[bold]EMCO will be served at http://{settings.host}:{settings.port}/[/bold]")
+    for account, password in created:
+        out.print(f"  login [bold]{account.username}[/bold]  password [bold]{password}"
+                  f"[/bold]   ({account.what})", highlight=False)
+    out.print()
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (EMCO_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (EMCO_PORT).")] = None,
+) -> None:
+    """Serve the web interface and the API."""
+    import uvicorn
+
+    from emco.web.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
+                log_level="info", proxy_headers=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except EmcoError as exc:
+        err.print(f"error: {exc.message}", highlight=False, markup=False)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Demonstration data: sample files of each service, loaded with their manifest."""

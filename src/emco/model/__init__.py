@@ -1,0 +1,1 @@
+"""Domain types and enums. No I/O."""

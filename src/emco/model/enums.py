@@ -1,0 +1,101 @@
+"""Names from the domain, as enums with stable string values.
+
+The values are stored in the database and written in the audit log: never rename one,
+add a new member instead.
+"""
+
+from enum import StrEnum
+
+
+class HandlingCode(StrEnum):
+    """Europol handling codes: how far an item may travel beyond its owner."""
+
+    H0 = "H0"  # no restriction beyond the law
+    H1 = "H1"  # not for use as evidence in judicial proceedings without the owner's consent
+    H2 = "H2"  # not to be disseminated without the owner's permission
+    H3 = "H3"  # other restrictions, stated in free text by the owner
+
+
+class SourceReliability(StrEnum):
+    """Evaluation of the source (the 4x4 system used by Europol)."""
+
+    A = "A"  # no doubt about authenticity, trustworthiness or competence
+    B = "B"  # source has proved reliable in most instances
+    C = "C"  # source has proved unreliable in most instances
+    X = "X"  # reliability cannot be assessed
+
+
+class InformationCredibility(StrEnum):
+    """Evaluation of the information itself."""
+
+    KNOWN = "1"  # known to be true without reservation
+    KNOWN_TO_SOURCE = "2"  # known personally to the source but not to the official passing it on
+    NOT_KNOWN = "3"  # not known personally to the source, corroborated by other information
+    UNVERIFIED = "4"  # not known personally to the source, cannot be corroborated
+
+
+class Protection(StrEnum):
+    """French protection mention; DR items are seen on a need-to-know basis."""
+
+    NP = "NP"  # non protégé
+    DR = "DR"  # diffusion restreinte
+
+
+class PersonCategory(StrEnum):
+    """Category of the data subject (Law Enforcement Directive 2016/680, art. 6)."""
+
+    SUSPECT = "suspect"
+    CONVICTED = "convicted"
+    VICTIM = "victim"
+    WITNESS = "witness"
+    OTHER = "other"
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"  # operator of the coordination staff, sees across services
+    LIAISON = "liaison"  # a service's liaison officer, loads and shares its records
+    ANALYST = "analyst"  # a service's analyst, works on its own records
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class Permission(StrEnum):
+    """What a principal may do, as `scope:resource:action`."""
+
+    RECORD_READ = "case:record:read"
+    RECORD_SEARCH = "case:record:search"
+    RECORD_INGEST = "case:record:ingest"
+    AGENCY_READ = "admin:agency:read"
+    USER_CREATE = "admin:user:create"
+    USER_UPDATE = "admin:user:update"
+    AUDIT_READ = "audit:log:read"
+    AUDIT_VERIFY = "audit:log:verify"
+
+
+class AuditAction(StrEnum):
+    """What an audit row records. One member per kind of action."""
+
+    LOGIN_SUCCESS = "auth:login:success"
+    LOGIN_FAILURE = "auth:login:failure"
+    LOGOUT = "auth:session:end"
+    RECORD_SEARCH = "case:record:search"
+    RECORD_READ = "case:record:read"
+    BATCH_START = "case:batch:start"
+    BATCH_CHUNK = "case:batch:write"
+    BATCH_END = "case:batch:end"
+    AGENCY_SYNC = "admin:agency:sync"
+    USER_CREATE = "admin:user:create"
+    USER_PASSWORD = "admin:user:password"
+    AUDIT_VERIFY = "audit:log:verify"
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    DENIED = "denied"
+    FAILED = "failed"
+
+
+class BatchStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETE = "complete"
+    FAILED = "failed"  # nothing usable in the input; nothing written

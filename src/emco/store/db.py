@@ -1,0 +1,109 @@
+"""Connections to the store. SQLite and PostgreSQL differ only in this package."""
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, create_engine, event, make_url
+
+from emco.errors import BadInput
+
+
+class Database:
+    """One store: an engine, plus transactions that behave alike on both backends."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A transaction for reading (and for writes that need no chain lock)."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction. On SQLite it takes the write lock at once (BEGIN IMMEDIATE)
+        so that a transaction that reads before it writes is never refused midway."""
+        with self.engine.connect() as conn:
+            conn.execution_options(emco_write=True)
+            with conn.begin():
+                yield conn
+
+    def bulk_insert(self, conn: Connection, table: Table, columns: Sequence[str],
+                    rows: Sequence[Sequence[Any]]) -> None:
+        """Insert many rows fast: COPY on PostgreSQL, executemany on SQLite."""
+        if not rows:
+            return
+        names = ", ".join(f'"{c}"' for c in columns)
+        if self.is_sqlite:
+            marks = ", ".join("?" for _ in columns)
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            # Table and column names come from our own metadata, never from input.
+            sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # noqa: S608
+            raw.executemany(sql, rows)
+            return
+        raw_pg: Any = conn.connection.driver_connection
+        with raw_pg.cursor() as cur, cur.copy(
+            f'COPY "{table.name}" ({names}) FROM STDIN'
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def timestamp(self, value: datetime) -> Any:
+        """A UTC time as a bulk insert takes it: SQLite keeps the naive text SQLAlchemy
+        reads back, PostgreSQL the aware value."""
+        if not self.is_sqlite:
+            return value
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            folder = Path(parsed.database).parent
+            if not folder.exists():
+                folder.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        # No server-side prepared statements: a generic plan made while a table was
+        # small (a seq scan) would stay in use once bulk loading had grown it.
+        return create_engine(parsed, pool_pre_ping=True,
+                             connect_args={"prepare_threshold": None})
+    raise BadInput(
+        f"EMCO_DATABASE_URL: unsupported database {parsed.get_backend_name()!r}; "
+        "use sqlite:///path or postgresql+psycopg://user@host/db",
+        field="EMCO_DATABASE_URL",
+    )
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event, not the driver, open transactions.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA cache_size=-65536")  # 64 MB: bulk loads touch index pages at random
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("emco_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -1,0 +1,94 @@
+"""The web application: one factory, one error map, the API and the pages."""
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from emco.api.routes import router as api_router
+from emco.errors import EmcoError, Unauthenticated
+from emco.i18n import N_, translate
+from emco.settings import Settings
+from emco.store.db import Database
+from emco.store.migrate import require_current
+from emco.web import pages
+from emco.web.deps import locale_of
+from emco.web.render import render
+from emco.web.security import SecurityHeaders
+
+log = logging.getLogger("emco.web")
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
+    """Build the app over `db` (or the database of `settings`), which must be migrated."""
+    db = db or Database(settings.database_url)
+    require_current(db)
+    app = FastAPI(title="EMCO", version="0.1.0", docs_url="/api/docs", redoc_url=None,
+                  openapi_url="/api/openapi.json",
+                  description="Records shared by the services of the organised-crime "
+                              "coordination staff. Every call is checked and audited.")
+    app.state.settings = settings
+    app.state.db = db
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(api_router)
+    app.include_router(pages.router)
+    _error_map(app)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_map(app: FastAPI) -> None:
+    """Every error becomes a JSON body under /api/ and a page elsewhere; never a crash."""
+
+    @app.exception_handler(EmcoError)
+    async def domain_error(request: Request, exc: EmcoError) -> Response:
+        if isinstance(exc, Unauthenticated) and not _wants_json(request):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={_quote(target)}", status_code=303)
+        return _error(request, exc.status_code, exc.message, exc.field, type(exc).__name__)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
+        message = N_("invalid value for %(field)s: %(reason)s", field=where or "request",
+                     reason=first.get("msg", "invalid"))
+        return _error(request, 422, message, where or None, "BadInput")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = N_("page not found") if exc.status_code == 404 else str(exc.detail)
+        return _error(request, exc.status_code, message, None, "HTTPError")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return _error(request, 500, N_("internal error; it has been logged"), None,
+                      "InternalError")
+
+
+def _error(request: Request, status: int, message: str, field: str | None, kind: str
+           ) -> Response:
+    locale = locale_of(request)
+    text = translate(locale, message)
+    if _wants_json(request):
+        body: dict[str, Any] = {"error": kind, "message": str(message), "field": field}
+        return JSONResponse(body, status_code=status)
+    return render(request, "error.html", {"status": status, "message": text},
+                  status_code=status)
+
+
+def _quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")

@@ -1,0 +1,58 @@
+"""Request dependencies shared by the pages and the API."""
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from emco.access import auth
+from emco.access.gate import Access
+from emco.i18n import pick_locale
+from emco.model.types import Principal
+from emco.settings import Settings
+from emco.store.db import Database
+
+SESSION_COOKIE = "emco_session"
+LOCALE_COOKIE = "emco_lang"
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def current_principal(request: Request) -> Principal:
+    """The logged-in principal, from the session cookie; raises Unauthenticated."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    settings = get_settings(request)
+    token = request.cookies.get(SESSION_COOKIE, "")
+    principal, locale = auth.session_principal(
+        get_db(request), token, idle=timedelta(minutes=settings.session_idle_minutes),
+        max_age=timedelta(hours=settings.session_max_hours))
+    request.state.principal = principal
+    request.state.user_locale = locale
+    return principal
+
+
+def get_access(request: Request) -> Access:
+    return Access(get_db(request), current_principal(request))
+
+
+def locale_of(request: Request) -> str:
+    """The interface language: ?lang=, else the language cookie, else French."""
+    default = get_settings(request).default_locale
+    return pick_locale(request.query_params.get("lang") or request.cookies.get(LOCALE_COOKIE)
+                       or getattr(request.state, "user_locale", None), default)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DatabaseDep = Annotated[Database, Depends(get_db)]
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+AccessDep = Annotated[Access, Depends(get_access)]

@@ -1,0 +1,39 @@
+"""Rendering of pages: the templates get the translation of the request's language."""
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from emco.i18n import LOCALES, translate
+from emco.web.security import CSRF_COOKIE, csrf_token
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200,
+           json_twin: str | None = None) -> Response:
+    """Render a page. `json_twin` is the API address that returns what the page shows."""
+    from emco.web.deps import LOCALE_COOKIE, locale_of
+
+    locale = locale_of(request)
+
+    def _(text: str, **params: Any) -> str:
+        translated = translate(locale, text)
+        return translated % params if params else translated
+
+    token = csrf_token(request)
+    response = templates.TemplateResponse(request, name, {
+        "_": _, "locale": locale, "locales": LOCALES, "csrf_token": token,
+        "principal": getattr(request.state, "principal", None), "json_twin": json_twin,
+        **context}, status_code=status_code)
+    secure = request.app.state.settings.secure_cookies
+    if request.cookies.get(CSRF_COOKIE) != token:
+        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict",
+                            secure=secure)
+    if request.query_params.get("lang") in LOCALES:
+        response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 86400, samesite="lax",
+                            secure=secure)
+    return response

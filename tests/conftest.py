@@ -1,0 +1,99 @@
+"""Fixture strategy.
+
+Every storage test takes `db`: a fresh, migrated database holding the packaged agencies,
+once on SQLite and once on PostgreSQL (the fixture is parametrized, so a storage test is
+always run on both). Fresh databases are cheap copies: SQLite files are copied from a
+template file, PostgreSQL databases are created from a template database; both templates
+are migrated once per test process. PostgreSQL is the one on 127.0.0.1:5432 (trust auth),
+or EMCO_TEST_POSTGRES_URL; it must be reachable: storage tests never skip.
+
+Data is made through the platform's own entry points (ingestion, account creation), with
+the small builders of `tests/factories.py`.
+"""
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from emco.settings import Settings
+from emco.store import agencies
+from emco.store.db import Database
+from emco.store.migrate import upgrade
+
+POSTGRES_URL = os.environ.get(
+    "EMCO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def _migrate(db: Database) -> None:
+    upgrade(db)
+    with db.write() as conn:
+        agencies.sync(conn, agencies.load_config(None))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    db = Database(f"sqlite:///{path}")
+    _migrate(db)
+    with db.engine.connect() as conn:  # fold the WAL into the file before copying it
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[sa.Engine]:
+    engine = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:  # fail loudly, never skip, when PostgreSQL is down
+        conn.exec_driver_sql("SELECT 1")
+    yield engine
+    engine.dispose()
+
+
+def _pg_url(name: str) -> str:
+    return sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_admin: sa.Engine) -> Iterator[str]:
+    name = f"emco_tpl_{uuid.uuid4().hex[:10]}"
+    with postgres_admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    db = Database(_pg_url(name))
+    _migrate(db)
+    db.dispose()
+    yield name
+    with postgres_admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A fresh, migrated database with the agencies loaded; on each backend in turn."""
+    if request.param == "sqlite":
+        path = tmp_path / "emco.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        database = Database(f"sqlite:///{path}")
+        yield database
+        database.dispose()
+        return
+    admin: sa.Engine = request.getfixturevalue("postgres_admin")
+    template = request.getfixturevalue("postgres_template")
+    name = f"emco_t_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    database = Database(_pg_url(name))
+    yield database
+    database.dispose()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def settings(db: Database, tmp_path: Path) -> Settings:
+    return Settings(database_url=db.url, data_dir=tmp_path / "var")
