@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 EMCO := $(BIN)/emco
 DEMO_DATA := src/emco/demo/samples
 
-.PHONY: install demo test lint typecheck i18n clean
+.PHONY: install demo test lint typecheck i18n migration clean
 
 # A virtual environment with exactly the versions of uv.lock (the project included).
 $(VENV)/.installed: uv.lock pyproject.toml
@@ -42,3 +42,14 @@ i18n: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# A new migration from the difference between store/tables.py and the migrated schema.
+migration: install
+	@test -n "$(m)" || (echo 'usage: make migration m="what changed"' && exit 2)
+	rm -f var/migration.sqlite3
+	EMCO_DATABASE_URL=sqlite:///var/migration.sqlite3 $(BIN)/python -c \
+		'from alembic import command; from emco.store.db import Database; \
+		from emco.store.migrate import alembic_config, upgrade; \
+		db = Database("sqlite:///var/migration.sqlite3"); upgrade(db); \
+		command.revision(alembic_config(db), message="$(m)", autogenerate=True)'
+	$(BIN)/ruff format src/emco/store/migrations/versions

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from emco.access import auditlog, auth
 from emco.access.audit import AuditEvent
@@ -33,8 +35,21 @@ from emco.store import agencies
 from emco.store.db import Database
 from emco.store.migrate import require_current, upgrade
 
+
+class _Commands(TyperGroup):
+    """The command group that turns a domain error into its message on stderr and its
+    exit code, for every command (and wherever the app is run from: `main`, tests)."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's vendored click Context
+        try:
+            return super().invoke(ctx)
+        except EmcoError as exc:
+            err.print(f"error: {exc.message}", highlight=False, markup=False)
+            raise typer.Exit(exc.exit_code) from None
+
+
 app = typer.Typer(help="EMCO: share, resolve and account for organised-crime records "
-                       "across services.", no_args_is_help=True,
+                       "across services.", no_args_is_help=True, cls=_Commands,
                   pretty_exceptions_enable=False, add_completion=False)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 agency_app = typer.Typer(help="Participating services.", no_args_is_help=True)
@@ -161,8 +176,9 @@ def ingest_cmd(
     InformationCredibility.UNVERIFIED,
     protection: Annotated[Protection, typer.Option(help="Default protection mention.")] =
     Protection.NP,
-    category: Annotated[PersonCategory, typer.Option(help="Default person category.")] =
-    PersonCategory.SUSPECT,
+    category: Annotated[PersonCategory, typer.Option(help="Default category of the people "
+                                                          "and organisations in the file.")] =
+    PersonCategory.OTHER,
     as_json: JsonFlag = False,
 ) -> None:
     """Load a file of one service. Exit code 0: all accepted; 3: some rows quarantined;
@@ -282,9 +298,11 @@ def serve(
 def main() -> None:
     try:
         app()
-    except EmcoError as exc:
-        err.print(f"error: {exc.message}", highlight=False, markup=False)
-        sys.exit(exc.exit_code)
+    except ValidationError as exc:  # an EMCO_ environment variable that does not parse
+        for problem in exc.errors():
+            name = "EMCO_" + "_".join(str(p) for p in problem["loc"]).upper()
+            err.print(f"error: {name}: {problem['msg']}", highlight=False, markup=False)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

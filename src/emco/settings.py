@@ -39,7 +39,7 @@ class Settings(BaseSettings):
         "ingestion) date, when the record gives none.",
     )
     ingest_chunk_size: int = Field(
-        default=5000,
+        default=20_000,
         ge=1,
         le=100_000,
         description="Records written per transaction during ingestion.",

@@ -109,10 +109,18 @@ def verify_rows(rows: Iterable[dict[str, Any]], head: tuple[int, str]) -> Verifi
         expected_seq += 1
         checked += 1
     last_seq, last_hash = head
-    if last_seq != checked or (checked and last_hash != prev):
+    if checked > last_seq:  # chained rows past the head were written outside the log
+        return Verification(last_seq, last_seq + 1,
+                            f"row {last_seq + 1} lies past the head of the log (row "
+                            f"{last_seq}): rows were added outside the log")
+    if checked < last_seq:
         return Verification(checked, checked + 1,
                             f"the log ends at row {checked} but its head records row "
                             f"{last_seq}: rows were deleted from the end")
+    if checked and last_hash != prev:
+        return Verification(checked - 1, checked,
+                            f"row {checked} does not match the head of the log (the last "
+                            "row was replaced)")
     return Verification(checked)
 
 

@@ -43,7 +43,7 @@ def create_user(access: Access, *, username: str, display_name: str, agency: str
                        detail=f"agency {agency}, roles {','.join(sorted(roles))}, "
                               f"clearance {clearance.value}")
     access.check(Permission.USER_CREATE, event)
-    if not _USERNAME.match(username):
+    if not _USERNAME.fullmatch(username):  # `$` alone would let "name\n" through
         raise BadInput("a username is 2-63 lower-case letters, digits, '.', '_' or '-'",
                        field="username")
     if not roles:

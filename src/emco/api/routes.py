@@ -2,10 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from emco.access import auth, records
 from emco.api.schemas import (
+    MAX_ID,
+    NO_NUL,
     AgencyOut,
     ErrorOut,
     LoginIn,
@@ -27,8 +29,11 @@ ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorOut} for code in (400, 401, 403, 404, 422)}
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
-Motif = Annotated[str | None, Query(max_length=500, description="Why the data is looked at.")]
-CaseRef = Annotated[str | None, Query(max_length=100, description="The case it serves.")]
+Motif = Annotated[str | None, Query(max_length=500, pattern=NO_NUL,
+                                    description="Why the data is looked at.")]
+CaseRef = Annotated[str | None, Query(max_length=100, pattern=NO_NUL,
+                                      description="The case it serves.")]
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="The record's id in EMCO.")]
 
 
 def principal_out(p: Principal) -> PrincipalOut:
@@ -79,7 +84,7 @@ def search_records(access: AccessDep, settings: SettingsDep,
 
 
 @router.get("/records/{record_id}", tags=["records"])
-def get_record(access: AccessDep, record_id: int, motif: Motif = None,
+def get_record(access: AccessDep, record_id: RecordId, motif: Motif = None,
                case_ref: CaseRef = None) -> RecordDetail:
     """One record with every fact and its provenance."""
     return RecordDetail.of_view(records.read(access, record_id, motif=motif,

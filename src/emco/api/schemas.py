@@ -8,6 +8,11 @@ from pydantic import BaseModel, Field
 from emco.access.records import SearchResults
 from emco.model.types import Agency, Fact, RecordSummary, RecordView
 
+# Text that reaches the store (and the audit log) holds no NUL: PostgreSQL refuses it.
+NO_NUL = r"^[^\x00]*$"
+# Record ids are 64-bit; a larger number cannot name a record (and overflows the driver).
+MAX_ID = 2**63 - 1
+
 
 class Provenance(BaseModel):
     """Where a fact comes from and how far it may travel."""
@@ -100,7 +105,7 @@ class PrincipalOut(BaseModel):
 
 
 class LoginIn(BaseModel):
-    username: str = Field(max_length=100)
+    username: str = Field(max_length=100, pattern=NO_NUL)
     password: str = Field(max_length=1000)
 
 

@@ -10,6 +10,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +70,15 @@ def _defaults(raw: dict[str, Any], where: str) -> RecordMeta:
             reliability=SourceReliability(raw.get("reliability", "X")),
             credibility=InformationCredibility(str(raw.get("credibility", "4"))),
             protection=Protection(raw.get("protection", "NP")),
-            category=PersonCategory(raw.get("category", "suspect")))
+            category=PersonCategory(raw.get("category", "other")),
+            observed=_date(raw.get("observed")),
+            retention=_date(raw.get("retention")))
     except ValueError as exc:
         raise BadInput(f"{where}: {exc}") from None
+
+
+def _date(value: Any) -> date | None:
+    return None if value in (None, "") else date.fromisoformat(str(value))
 
 
 Ingest = Callable[[Access, IngestRequest], IngestSummary]

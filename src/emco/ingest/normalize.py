@@ -6,7 +6,6 @@ act on. Values repeat a lot across a file (countries, common names), hence the c
 
 import re
 import unicodedata
-from datetime import datetime
 from functools import lru_cache
 from itertools import pairwise
 
@@ -124,10 +123,12 @@ def normalize_date(raw: str, fmt: str | None = None) -> str:
     """ISO 8601, partial dates allowed (`1987`, `1987-05`, `1987-05-14`, with a time)."""
     text = raw.strip()
     if fmt:
-        try:
-            text = datetime.strptime(text, fmt).isoformat()
-        except ValueError:
-            raise Invalid(f"does not match the date format {fmt!r}") from None
+        # Kept to the format's precision: "%d/%m/%Y" gives 1987-05-14, not a midnight
+        # time that would never equal the same date written in ISO form.
+        formatted = registry.date.clean(text, format=fmt)
+        if formatted is None:
+            raise Invalid(f"does not match the date format {fmt!r}")
+        text = formatted
     value = _clean_date(text)
     if value is None:
         raise Invalid(

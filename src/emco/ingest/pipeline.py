@@ -26,6 +26,7 @@ from typing import IO, Any
 
 import orjson
 from followthemoney.exc import InvalidData
+from sqlalchemy import Connection
 
 from emco.access import policy
 from emco.access.audit import AuditEvent
@@ -47,8 +48,8 @@ from emco.model.enums import (
 from emco.model.records import ValidRecord
 from emco.model.types import RecordMeta
 from emco.store import agencies
-from emco.store import records as repo
-from emco.store.records import BatchInfo
+from emco.store import writing as repo
+from emco.store.writing import BatchInfo, BatchWriter, ChunkCounts
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".ftm": "jsonl",
            ".csv": "csv"}
@@ -124,12 +125,14 @@ def ingest(access: Access, request: IngestRequest, *, region: str, retention_yea
                       mapping_sha256=_sha256(request.mapping) if request.mapping else None,
                       started_at=now)
     summary = IngestSummary(batch=batch.id)
-    validator = Validator(request.defaults, region, retention_years, date.today())
+    validator = Validator(request.defaults, region, date.today())
     quarantine = _Quarantine(quarantine_dir / f"{batch.id}.jsonl", summary)
     size = request.path.stat().st_size
     pool_size = workers if size >= POOL_MIN_BYTES else 0
     with request.path.open("rb") as fp, quarantine, _gc_paused():
-        writer = _ChunkWriter(access, batch, summary, quarantine)
+        store = BatchWriter(access.db, request.agency, batch.id, request.defaults,
+                            retention_years, date.today())
+        writer = _ChunkWriter(access, batch, store, summary, quarantine)
         try:
             chunk: dict[str, ValidRecord] = {}
             for result in _validated(fp, parser, validator, pool_size):
@@ -140,7 +143,7 @@ def ingest(access: Access, request: IngestRequest, *, region: str, retention_yea
                 previous = chunk.get(result.source_id)
                 if previous is not None:
                     try:
-                        result = previous.merge(result)
+                        result = previous.merge(result, request.defaults)
                     except InvalidData as exc:
                         summary.accepted -= 1
                         quarantine.add(Rejection(result.line, "schema", str(exc),
@@ -378,10 +381,11 @@ class _ChunkWriter:
     drivers release the interpreter lock while the database works, so reading and
     validating the next chunk overlaps with storing this one."""
 
-    def __init__(self, access: Access, batch: BatchInfo, summary: IngestSummary,
-                 quarantine: _Quarantine) -> None:
+    def __init__(self, access: Access, batch: BatchInfo, store: BatchWriter,
+                 summary: IngestSummary, quarantine: _Quarantine) -> None:
         self.access = access
         self.batch = batch
+        self.store = store
         self.summary = summary
         self.quarantine = quarantine
         self.started = False
@@ -408,16 +412,22 @@ class _ChunkWriter:
         lines = f"lines {min(r.line for r in chunk)}-{max(r.line for r in chunk)}"
         event = AuditEvent(AuditAction.BATCH_CHUNK, objects=[f"batch:{self.batch.id}"],
                            result_count=len(chunk), detail=lines)
-        s = self.summary
         with self.access.writing(Permission.RECORD_INGEST, event) as p:
             if not self.started:
                 repo.create_batch(p.conn, self.batch)
-            counts = repo.write_chunk(self.access.db, p.conn, self.batch.agency,
-                                      self.batch.id, chunk)
-            repo.update_batch(p.conn, self.batch.id, created=s.created + counts.created,
-                              updated=s.updated + counts.updated,
-                              unchanged=s.unchanged + counts.unchanged)
+            counts = self.store.write(p.conn, chunk)
+            self._count(p.conn, counts)
         self.started = True
+        self._add(counts)
+
+    def _count(self, conn: Connection, counts: ChunkCounts) -> None:
+        s = self.summary
+        repo.update_batch(conn, self.batch.id, created=s.created + counts.created,
+                          updated=s.updated + counts.updated,
+                          unchanged=s.unchanged + counts.unchanged)
+
+    def _add(self, counts: ChunkCounts) -> None:
+        s = self.summary
         s.created += counts.created
         s.updated += counts.updated
         s.unchanged += counts.unchanged
@@ -437,6 +447,13 @@ class _ChunkWriter:
     def finish(self) -> None:
         self.close()
         s = self.summary
+        if self.store.held:  # fragments held back: settle them as the batch's last write
+            event = AuditEvent(AuditAction.BATCH_CHUNK, objects=[f"batch:{self.batch.id}"],
+                               result_count=len(self.store.held), detail="held fragments")
+            with self.access.writing(Permission.RECORD_INGEST, event) as p:
+                counts = self.store.finish(p.conn)
+                self._count(p.conn, counts)
+            self._add(counts)
         for rec in self.conflicts:
             s.accepted -= 1
             self.quarantine.add(Rejection(rec.line, "schema", "the id is used by an earlier "

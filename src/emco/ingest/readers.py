@@ -5,6 +5,7 @@ walks the file in the main process and yields cheap units (a line's bytes, a CSV
 a parser turns each unit into raw records, or a rejection naming the line and the field.
 """
 
+import codecs
 import csv
 import sys
 from collections.abc import Iterator
@@ -31,6 +32,12 @@ Unit = tuple[int, Any]  # line number, payload (bytes of a JSON line, or a CSV r
 
 def _excerpt(text: str) -> str:
     return text if len(text) <= RAW_EXCERPT else text[:RAW_EXCERPT] + "…"
+
+
+def _printable(text: str) -> str:
+    """Bytes the CSV encoding could not read (kept as surrogate escapes) shown as \\xNN:
+    rejections and messages are written as UTF-8, which has no room for surrogates."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 class JsonLinesParser:
@@ -78,6 +85,8 @@ def _lines(fp: BinaryIO) -> Iterator[Unit | Rejection]:
             yield Rejection(number, None, f"line longer than {MAX_LINE_BYTES // 2**20} MB",
                             head + "…")
             continue
+        if number == 1 and data.startswith(codecs.BOM_UTF8):  # as Windows editors write
+            data = data[len(codecs.BOM_UTF8):]
         if data.strip():
             yield number, data
 
@@ -153,7 +162,7 @@ class CsvMappingParser:
         if missing:
             raise BadInput(
                 f"the mapping uses column(s) {', '.join(missing)} missing from the header "
-                f"line (columns: {', '.join(header)})", field="file")
+                f"line (columns: {_printable(', '.join(header))})", field="file")
         self.header = header
         line = reader.line_num
         while True:
@@ -172,14 +181,14 @@ class CsvMappingParser:
 
     def parse(self, unit: Unit) -> list[RawRecord] | Rejection:
         line, row = unit
-        raw = _excerpt(",".join(row))
         if len(row) != len(self.header):
             return Rejection(line, None, f"row has {len(row)} fields, the header has "
-                             f"{len(self.header)}", raw)
+                             f"{len(self.header)}", self.excerpt(unit))
         for name, value in zip(self.header, row, strict=True):
             if any("\udc80" <= ch <= "\udcff" for ch in value):
                 return Rejection(line, name, f"not valid {self.encoding}; give the file's "
-                                 "encoding with --encoding (for instance cp1252)", raw)
+                                 "encoding with --encoding (for instance cp1252)",
+                                 self.excerpt(unit))
         record = {h: v.strip() for h, v in zip(self.header, row, strict=True)}
         if not self.query.source.check_filters(record):  # type: ignore[attr-defined]
             return []
@@ -188,7 +197,7 @@ class CsvMappingParser:
         out: list[RawRecord] = []
         for spec in self.entities:
             entity_id = spec.mapping.compute_key(record)
-            if entity_id is None:
+            if not entity_id:  # an empty `id_column` cell: no such entity in this row
                 continue
             props: dict[str, list[str]] = {}
             formats: dict[str, str] = {}
@@ -215,7 +224,7 @@ class CsvMappingParser:
         return out
 
     def excerpt(self, unit: Unit) -> str:
-        return _excerpt(",".join(unit[1]))
+        return _excerpt(_printable(",".join(unit[1])))
 
 
 def _meta_columns(section: Any, where: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ in worker processes.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from followthemoney import model
@@ -36,7 +36,7 @@ from emco.model.enums import (
     Protection,
     SourceReliability,
 )
-from emco.model.records import Key, Statement, ValidRecord, content_hash
+from emco.model.records import Key, Statement, ValidRecord, caption, content_hash
 from emco.model.types import RecordMeta
 
 MAX_VALUE_LENGTH = 100_000
@@ -78,11 +78,9 @@ Cleaner = Callable[[str, str | None], tuple[str, Key | None, list[str]]]
 class Validator:
     """Validates and normalises raw records with one set of defaults."""
 
-    def __init__(self, defaults: RecordMeta, region: str, retention_years: int,
-                 today: date) -> None:
+    def __init__(self, defaults: RecordMeta, region: str, today: date) -> None:
         self.defaults = defaults
         self.region = region
-        self.retention_years = retention_years
         self.today = today
         self._cleaners: dict[tuple[str, str], Cleaner] = {}
         self._metas: dict[tuple[Any, ...], RecordMeta] = {}
@@ -111,6 +109,8 @@ class Validator:
                     raise FieldError(where, f"a value is longer than {MAX_VALUE_LENGTH} characters")
                 if not original.strip():
                     continue
+                if "\x00" in original:  # kept as the original value: PostgreSQL refuses it
+                    raise FieldError(where, "a value cannot hold a NUL character (\\x00)")
                 try:
                     value, key, tokens = cleaner(original, raw.formats.get(prop_name))
                 except Invalid as exc:
@@ -125,7 +125,7 @@ class Validator:
                 keys.update(("token", t[:200]) for t in tokens)
         if len(statements) > MAX_VALUES_PER_RECORD:
             raise FieldError("properties", f"more than {MAX_VALUES_PER_RECORD} values")
-        record = ValidRecord(raw.line, source_id, schema.name, _caption(schema, statements,
+        record = ValidRecord(raw.line, source_id, schema.name, caption(schema.name, statements,
                              source_id), meta, statements, keys)
         record.content_hash = content_hash(record)
         return record
@@ -134,7 +134,10 @@ class Validator:
         if not isinstance(raw, dict):
             raise FieldError("meta", "meta must be an object")
         try:  # most rows repeat a few metadata combinations
-            key = (schema.is_a("LegalEntity"), *sorted(raw.items()))
+            # The type is part of the key: 1, 1.0 and True are equal in Python but are
+            # not read alike (True is no credibility).
+            key = (schema.is_a("LegalEntity"),
+                   *sorted((k, type(v).__name__, v) for k, v in raw.items()))
             hash(key)
         except TypeError:
             return self._read_meta(raw, schema)
@@ -153,7 +156,9 @@ class Validator:
                              f"unknown metadata field; known: {', '.join(sorted(META_FIELDS))}")
         handling = _enum(raw, "handling", HandlingCode, d.handling)
         condition = _text(raw, "condition", d.handling_condition)
-        if handling == HandlingCode.H3 and not condition:
+        if handling != HandlingCode.H3:
+            condition = None  # a condition is the substance of H3 only
+        elif not condition:
             raise FieldError("meta.condition", "handling code H3 needs the owner's condition")
         category = _enum(raw, "category", PersonCategory, d.category)
         if not schema.is_a("LegalEntity"):
@@ -161,12 +166,12 @@ class Validator:
         elif category is None:
             category = PersonCategory.OTHER
         observed = _date(raw, "observed", d.observed)
-        retention = _date(raw, "retention", d.retention)
-        if retention is None:
-            start = observed or self.today
-            retention = _add_years(start, self.retention_years)
+        retention = _date(raw, "retention", d.retention)  # None: the store's default rule
         if observed is not None and observed > self.today:
             raise FieldError("meta.observed", f"{observed} is in the future")
+        if retention is not None and observed is not None and retention < observed:
+            raise FieldError("meta.retention", f"{retention} is before the observation "
+                             f"date {observed}")
         return RecordMeta(
             handling=handling,
             reliability=_enum(raw, "reliability", SourceReliability, d.reliability),
@@ -215,7 +220,10 @@ def _make_cleaner(schema: Schema, prop: Property, region: str) -> Cleaner:
         return lambda raw, _f: (clean_text(raw) if kind != registry.json else raw, None, [])
 
     def typed(raw: str, _f: str | None) -> tuple[str, Key | None, list[str]]:
-        value = kind.clean(raw)
+        try:
+            value = kind.clean(raw)
+        except ValueError:  # some cleaners raise rather than answer None ("a\nb" mimetype)
+            value = None
         if value is None:
             raise Invalid(f"not a valid {kind.name}")
         return value, None, []
@@ -280,14 +288,6 @@ def _values(values: Any, where: str) -> list[str]:
     return out
 
 
-def _caption(schema: Schema, statements: list[Statement], fallback: str) -> str:
-    for prop in schema.caption:
-        for s in statements:
-            if s[0] == prop:
-                return s[2]
-    return fallback
-
-
 def _enum(raw: dict[str, Any], name: str, enum: Any, default: Any) -> Any:
     value = raw.get(name)
     if value is None or value == "":
@@ -315,10 +315,3 @@ def _date(raw: dict[str, Any], name: str, default: date | None) -> date | None:
         return date.fromisoformat(str(value).strip()[:10])
     except ValueError:
         raise FieldError(f"meta.{name}", f"{value!r} is not a date (YYYY-MM-DD)") from None
-
-
-def _add_years(start: date, years: int) -> date:
-    try:
-        return start.replace(year=start.year + years)
-    except ValueError:  # 29 February
-        return start.replace(year=start.year + years, day=28) + timedelta(days=1)

@@ -85,7 +85,7 @@ class AuditAction(StrEnum):
     BATCH_END = "case:batch:end"
     AGENCY_SYNC = "admin:agency:sync"
     USER_CREATE = "admin:user:create"
-    USER_PASSWORD = "admin:user:password"
+    USER_PASSWORD = "admin:user:password"  # noqa: S105 (an action name, not a secret)
     AUDIT_VERIFY = "audit:log:verify"
 
 

@@ -25,7 +25,8 @@ def get(conn: Connection, code: str) -> Agency | None:
 
 
 def staff_codes(conn: Connection) -> frozenset[str]:
-    query = select(agencies.c.code).where(agencies.c.is_staff.is_(True))
+    query = select(agencies.c.code).where(agencies.c.is_staff.is_(True),
+                                          agencies.c.active.is_(True))
     return frozenset(conn.execute(query).scalars())
 
 
@@ -81,7 +82,7 @@ def load_config(path: Path | None) -> list[Agency]:
         if not isinstance(entry, dict):
             raise BadInput(f"{where}: expected code, name, ministry and contact")
         code = str(entry.get("code", ""))
-        if not _CODE.match(code):
+        if not _CODE.fullmatch(code):  # `$` alone would let "CODE\n" through
             raise BadInput(f"{where}: code {code!r} must be 2-16 capitals, digits or _")
         contact = entry.get("contact")
         if not isinstance(contact, dict):

@@ -4,72 +4,34 @@ Reads take a `RecordScope` from the access policy and never return a record outs
 the functions here are only called by `emco.access`.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from followthemoney import model
-from followthemoney.exc import InvalidData
 from sqlalchemy import (
-    ARRAY,
     ColumnElement,
     Connection,
-    String,
     and_,
-    any_,
-    bindparam,
     case,
     func,
-    insert,
     intersect,
     or_,
     select,
-    text,
     tuple_,
-    update,
 )
 
 from emco.model.enums import (
-    BatchStatus,
     HandlingCode,
     InformationCredibility,
     PersonCategory,
     Protection,
     SourceReliability,
 )
-from emco.model.records import Key, ValidRecord
+from emco.model.records import Key
 from emco.model.types import Fact, RecordMeta, RecordScope, RecordSummary, RecordView
-from emco.store.db import Database
-from emco.store.tables import batches, record_keys, records, statements
+from emco.store.tables import record_keys, records, statements
 
-STATEMENT_COLUMNS = ("record_id", "n", "prop", "prop_type", "value", "original_value", "batch_id")
-KEY_COLUMNS = ("kind", "key", "record_id")
 REFERENCES_SHOWN = 200
-RECORD_COLUMNS = ("agency_code", "source_id", "schema", "caption", "handling",
-                  "handling_condition", "reliability", "credibility", "protection",
-                  "category", "observed_on", "retain_until", "batch_id", "ingested_at",
-                  "content_hash")
-
-
-@dataclass
-class ChunkCounts:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    conflicts: list[ValidRecord] = field(default_factory=list)  # not written
-
-
-@dataclass
-class BatchInfo:
-    id: str
-    agency: str
-    username: str
-    filename: str
-    file_sha256: str
-    format: str
-    mapping_sha256: str | None
-    started_at: datetime
 
 
 def scope_filter(scope: RecordScope) -> ColumnElement[bool]:
@@ -79,181 +41,22 @@ def scope_filter(scope: RecordScope) -> ColumnElement[bool]:
     return and_(*clauses)
 
 
-# --- writing -------------------------------------------------------------------------------
-
-def create_batch(conn: Connection, info: BatchInfo) -> None:
-    conn.execute(insert(batches).values(
-        id=info.id, agency_code=info.agency, username=info.username, filename=info.filename,
-        file_sha256=info.file_sha256, format=info.format, mapping_sha256=info.mapping_sha256,
-        status=BatchStatus.RUNNING.value, started_at=info.started_at, accepted=0, rejected=0,
-        created=0, updated=0, unchanged=0))
-
-
-def update_batch(conn: Connection, batch_id: str, **values: Any) -> None:
-    conn.execute(update(batches).where(batches.c.id == batch_id).values(**values))
-
-
-def write_chunk(db: Database, conn: Connection, agency: str, batch_id: str,
-                chunk: Sequence[ValidRecord]) -> ChunkCounts:
-    """Store a chunk of valid records of one agency, inside the caller's transaction.
-
-    A record seen before with the same content is left alone; with other content, its
-    statements are retired and the new ones asserted; a second fragment of a record in the
-    same batch adds its facts to the first."""
-    counts = ChunkCounts()
-    now = datetime.now(UTC)
-    existing = _existing(conn, agency, [r.source_id for r in chunk])
-    new: list[ValidRecord] = []
-    replaced: list[tuple[int, ValidRecord]] = []
-    merged: list[tuple[int, ValidRecord]] = []
-    for rec in chunk:
-        row = existing.get(rec.source_id)
-        if row is None:
-            new.append(rec)
-        elif row["batch_id"] == batch_id:
-            merged.append((row["id"], rec))
-        elif row["content_hash"] == rec.content_hash:
-            counts.unchanged += 1
-        else:
-            replaced.append((row["id"], rec))
-    if merged:
-        joined, counts.conflicts = _merge_fragments(conn, merged)
-        replaced.extend(joined)
-    fresh = list(zip(_allocate_ids(conn, len(new)), new, strict=True))
-    stamp = db.timestamp(now)
-    db.bulk_insert(conn, records, ("id", *RECORD_COLUMNS),
-                   [(rid, *_record_row(agency, batch_id, stamp, r)) for rid, r in fresh])
-    counts.created = len(new)
-    if replaced:
-        ids_replaced = [rid for rid, _ in replaced]
-        conn.execute(
-            update(records).where(records.c.id == bindparam("rid")),
-            [{"rid": rid, **_record_values(batch_id, now, r)} for rid, r in replaced])
-        for part in _parts(ids_replaced):
-            conn.execute(update(statements)
-                         .where(statements.c.record_id.in_(part),
-                                statements.c.retired_batch_id.is_(None))
-                         .values(retired_batch_id=batch_id))
-            conn.execute(record_keys.delete().where(record_keys.c.record_id.in_(part)))
-        counts.updated = len(replaced) - len(merged) + len(counts.conflicts)
-    after = _next_positions(conn, [rid for rid, _ in replaced])
-    db.bulk_insert(conn, statements, STATEMENT_COLUMNS,
-                   [(rid, after.get(rid, 0) + n, *s, batch_id)
-                    for rid, r in fresh + replaced for n, s in enumerate(r.statements)])
-    written = fresh + replaced
-    db.bulk_insert(conn, record_keys, KEY_COLUMNS,
-                   [(k[0], k[1], rid) for rid, r in written for k in r.keys])
-    return counts
-
-
-def _merge_fragments(conn: Connection, merged: list[tuple[int, ValidRecord]]
-                     ) -> tuple[list[tuple[int, ValidRecord]], list[ValidRecord]]:
-    """Second fragments of records this batch already wrote: the union of both, to be
-    rewritten in place of the first; and the fragments that cannot join theirs."""
-    out, conflicts = [], []
-    for rid, rec in merged:
-        try:
-            out.append((rid, _stored_record(conn, rid).merge(rec)))
-        except InvalidData:
-            conflicts.append(rec)
-    ids = [rid for rid, _ in out]
-    # The first fragment's statements belong to this batch: drop them rather than retire.
-    for part in _parts(ids):
-        conn.execute(statements.delete().where(statements.c.record_id.in_(part),
-                                               statements.c.retired_batch_id.is_(None)))
-        conn.execute(record_keys.delete().where(record_keys.c.record_id.in_(part)))
-    return out, conflicts
-
-
-def _stored_record(conn: Connection, rid: int) -> ValidRecord:
-    row = conn.execute(select(records).where(records.c.id == rid)).mappings().one()
-    facts = conn.execute(
-        select(statements.c.prop, statements.c.prop_type, statements.c.value,
-               statements.c.original_value)
-        .where(statements.c.record_id == rid, statements.c.retired_batch_id.is_(None))
-        .order_by(statements.c.n)).all()
-    keys: set[Key] = {(k.kind, k.key) for k in conn.execute(
-        select(record_keys.c.kind, record_keys.c.key).where(record_keys.c.record_id == rid))}
-    return ValidRecord(0, row["source_id"], row["schema"], row["caption"], _meta(row),
-                       [(f[0], f[1], f[2], f[3]) for f in facts], keys)
-
-
-def _next_positions(conn: Connection, ids: list[int]) -> dict[int, int]:
-    """Per record, the position after its last statement (current or retired)."""
-    out: dict[int, int] = {}
-    for part in _parts(ids):
-        query = (select(statements.c.record_id, func.max(statements.c.n))
-                 .where(statements.c.record_id.in_(part)).group_by(statements.c.record_id))
-        out.update({int(rid): int(last) + 1 for rid, last in conn.execute(query)})
-    return out
-
-
-def _allocate_ids(conn: Connection, n: int) -> list[int]:
-    """Ids for `n` new records, known before insertion so that statements can be bulk
-    loaded with them."""
-    if n == 0:
-        return []
-    if conn.dialect.name == "sqlite":  # the write lock is held: nobody else inserts
-        start = conn.execute(select(func.coalesce(func.max(records.c.id), 0))).scalar_one()
-        return list(range(start + 1, start + 1 + n))
-    query = text("SELECT nextval(pg_get_serial_sequence('records', 'id')) "
-                 "FROM generate_series(1, :n)")
-    return [int(v) for v in conn.execute(query, {"n": n}).scalars()]
-
-
-def _existing(conn: Connection, agency: str, source_ids: list[str]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for part in _parts(sorted(set(source_ids))):
-        if conn.dialect.name == "postgresql":  # one array parameter, not thousands
-            match = records.c.source_id == any_(bindparam("ids", list(part),
-                                                          type_=ARRAY(String)))
-        else:
-            match = records.c.source_id.in_(part)
-        query = select(records.c.id, records.c.source_id, records.c.content_hash,
-                       records.c.batch_id).where(records.c.agency_code == agency, match)
-        for row in conn.execute(query).mappings():
-            found[row["source_id"]] = row
-    return found
-
-
-def _parts(items: Sequence[Any], size: int = 5000) -> list[Sequence[Any]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
-
-
-def _record_values(batch_id: str, now: datetime, r: ValidRecord) -> dict[str, Any]:
-    m = r.meta
-    values = dict(zip(RECORD_COLUMNS[2:], _record_row("", batch_id, now, r)[2:], strict=True))
-    values.update(observed_on=m.observed, retain_until=m.retention)
-    return values
-
-
-def _record_row(agency: str, batch_id: str, now: Any, r: ValidRecord) -> tuple[Any, ...]:
-    """The values of RECORD_COLUMNS, in order (dates as ISO text, read alike by both
-    backends)."""
-    m = r.meta
-    return (agency, r.source_id, r.schema, r.caption[:10_000], m.handling.value,
-            m.handling_condition, m.reliability.value, m.credibility.value,
-            m.protection.value, m.category.value if m.category else None,
-            m.observed.isoformat() if m.observed else None,
-            m.retention.isoformat() if m.retention else None, batch_id, now, r.content_hash)
-
-
 # --- reading -------------------------------------------------------------------------------
 
-def _meta(row: Any) -> RecordMeta:
+def meta_of(row: Any) -> RecordMeta:
     return RecordMeta(
         handling=HandlingCode(row["handling"]),
         reliability=SourceReliability(row["reliability"]),
         credibility=InformationCredibility(row["credibility"]),
         protection=Protection(row["protection"]),
         category=PersonCategory(row["category"]) if row["category"] else None,
-        observed=_as_date(row["observed_on"]),
-        retention=_as_date(row["retain_until"]),
+        observed=as_date(row["observed_on"]),
+        retention=as_date(row["retain_until"]),
         handling_condition=row["handling_condition"],
     )
 
 
-def _as_date(value: Any) -> date | None:
+def as_date(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
@@ -261,7 +64,7 @@ def _as_date(value: Any) -> date | None:
 
 def _summary(row: Any) -> RecordSummary:
     return RecordSummary(id=row["id"], agency=row["agency_code"], source_id=row["source_id"],
-                         schema=row["schema"], caption=row["caption"], meta=_meta(row))
+                         schema=row["schema"], caption=row["caption"], meta=meta_of(row))
 
 
 def search(conn: Connection, scope: RecordScope, tokens: list[str], identifiers: list[Key],

@@ -105,7 +105,8 @@ records = Table(
     Column("protection", String(2), nullable=False),
     Column("category", String(16), nullable=True),
     Column("observed_on", Date, nullable=True),
-    Column("retain_until", Date, nullable=False),
+    Column("retention_given", Date, nullable=True),  # as the service set it, if it did
+    Column("retain_until", Date, nullable=False),  # that, or the default rule
     Column("batch_id", String(32), ForeignKey("batches.id"), nullable=False),
     Column("ingested_at", DateTime(timezone=True), nullable=False),
     Column("content_hash", String(32), nullable=False),

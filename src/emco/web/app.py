@@ -19,10 +19,12 @@ from emco.store.migrate import require_current
 from emco.web import pages
 from emco.web.deps import locale_of
 from emco.web.render import render
-from emco.web.security import SecurityHeaders
+from emco.web.security import SecurityHeaders, add_headers
 
 log = logging.getLogger("emco.web")
 STATIC = Path(__file__).parent / "static"
+# Starlette's own errors, in words a user reads in their language.
+HTTP_MESSAGES = {404: N_("page not found"), 405: N_("method not allowed")}
 
 
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
@@ -60,21 +62,25 @@ def _error_map(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
+        loc = list(first.get("loc", ()))
+        if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
+            loc = loc[1:]  # where the parameter travels is not part of its name
+        where = ".".join(str(p) for p in loc)
         message = N_("invalid value for %(field)s: %(reason)s", field=where or "request",
                      reason=first.get("msg", "invalid"))
         return _error(request, 422, message, where or None, "BadInput")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        message = N_("page not found") if exc.status_code == 404 else str(exc.detail)
+        message = HTTP_MESSAGES.get(exc.status_code) or str(exc.detail)
         return _error(request, exc.status_code, message, None, "HTTPError")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _error(request, 500, N_("internal error; it has been logged"), None,
-                      "InternalError")
+        response = _error(request, 500, N_("internal error; it has been logged"), None,
+                          "InternalError")
+        return add_headers(request, response, request.app.state.settings.secure_cookies)
 
 
 def _error(request: Request, status: int, message: str, field: str | None, kind: str

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from emco.access import auth, records
-from emco.api.schemas import RecordDetail, SearchOut
+from emco.api.routes import RecordId
+from emco.api.schemas import NO_NUL, RecordDetail, SearchOut
 from emco.errors import Unauthenticated
 from emco.web.deps import (
     SESSION_COOKIE,
@@ -41,7 +42,7 @@ def login_page(request: Request, next: str | None = None) -> Response:
 
 @router.post("/login")
 def login_submit(request: Request, db: DatabaseDep, settings: SettingsDep,
-                 username: Annotated[str, Form(max_length=100)],
+                 username: Annotated[str, Form(max_length=100, pattern=NO_NUL)],
                  password: Annotated[str, Form(max_length=1000)],
                  csrf_token: Annotated[str, Form(max_length=100)] = "",
                  next: Annotated[str, Form(max_length=2000)] = "/search") -> Response:
@@ -70,8 +71,8 @@ def logout(request: Request, db: DatabaseDep, principal: PrincipalDep,
 @router.get("/search")
 def search_page(request: Request, access: AccessDep, settings: SettingsDep,
                 q: Annotated[str, Query(max_length=200)] = "",
-                motif: Annotated[str, Query(max_length=500)] = "",
-                case_ref: Annotated[str, Query(max_length=100)] = "") -> Response:
+                motif: Annotated[str, Query(max_length=500, pattern=NO_NUL)] = "",
+                case_ref: Annotated[str, Query(max_length=100, pattern=NO_NUL)] = "") -> Response:
     context: dict[str, object] = {"q": q, "motif": motif, "case_ref": case_ref,
                                   "results": None}
     twin = None
@@ -84,7 +85,7 @@ def search_page(request: Request, access: AccessDep, settings: SettingsDep,
 
 
 @router.get("/records/{record_id}")
-def record_page(request: Request, access: AccessDep, record_id: int) -> Response:
+def record_page(request: Request, access: AccessDep, record_id: RecordId) -> Response:
     view = records.read(access, record_id)
     return render(request, "record.html", {"record": RecordDetail.of_view(view)},
                   json_twin=f"/api/v1/records/{record_id}")

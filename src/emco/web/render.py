@@ -2,12 +2,13 @@
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from emco.i18n import LOCALES, translate
+from emco.i18n import LOCALES, translate, translations
 from emco.web.security import CSRF_COOKIE, csrf_token
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -24,9 +25,19 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
         translated = translate(locale, text)
         return translated % params if params else translated
 
+    def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
+        """The form of `n` in the language's plural rules; `%(n)s` is `n`."""
+        return translations(locale).ngettext(singular, plural, n) % {"n": n, **params}
+
+    def lang_url(code: str) -> str:
+        """This page in another language: the same query, another `lang`."""
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+        return "?" + urlencode([*kept, ("lang", code)])
+
     token = csrf_token(request)
     response = templates.TemplateResponse(request, name, {
-        "_": _, "locale": locale, "locales": LOCALES, "csrf_token": token,
+        "_": _, "ngettext": ngettext, "lang_url": lang_url, "locale": locale,
+        "locales": LOCALES, "csrf_token": token,
         "principal": getattr(request.state, "principal", None), "json_twin": json_twin,
         **context}, status_code=status_code)
     secure = request.app.state.settings.secure_cookies

@@ -26,17 +26,23 @@ class SecurityHeaders(BaseHTTPMiddleware):
         self.hsts = hsts
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        headers = response.headers
-        if not request.url.path.startswith("/api/docs"):  # Swagger UI needs its inline code
-            headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("Cache-Control", "no-store")
-        if self.hsts:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
+        return add_headers(request, await call_next(request), self.hsts)
+
+
+def add_headers(request: Request, response: Response, hsts: bool) -> Response:
+    """Set the security headers on `response` (a header already set is kept).
+    Called by the middleware, and by the handler of unexpected errors, which Starlette
+    runs outside every middleware."""
+    headers = response.headers
+    if not request.url.path.startswith("/api/docs"):  # Swagger UI needs its inline code
+        headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Cache-Control", "no-store")
+    if hsts:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
 
 
 def csrf_token(request: Request) -> str:

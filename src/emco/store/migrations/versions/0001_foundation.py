@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 15:34:39.092051
+Create Date: 2026-11-26 16:13:55.136656
 """
 
 from collections.abc import Sequence
@@ -71,19 +71,13 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column(
-            "record_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "record_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
-        sa.PrimaryKeyConstraint(
-            "kind", "key", "record_id", name=op.f("pk_record_keys")
-        ),
+        sa.PrimaryKeyConstraint("kind", "key", "record_id", name=op.f("pk_record_keys")),
         sqlite_with_rowid=False,
     )
     with op.batch_alter_table("record_keys", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_record_keys_record_id"), ["record_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_record_keys_record_id"), ["record_id"], unique=False)
 
     op.create_table(
         "batches",
@@ -104,9 +98,7 @@ def upgrade() -> None:
         sa.Column("unchanged", sa.Integer(), nullable=False),
         sa.Column("quarantine_path", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["agency_code"],
-            ["agencies.code"],
-            name=op.f("fk_batches_agency_code_agencies"),
+            ["agency_code"], ["agencies.code"], name=op.f("fk_batches_agency_code_agencies")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_batches")),
     )
@@ -123,18 +115,14 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["agency_code"],
-            ["agencies.code"],
-            name=op.f("fk_users_agency_code_agencies"),
+            ["agency_code"], ["agencies.code"], name=op.f("fk_users_agency_code_agencies")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
     op.create_table(
         "records",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("agency_code", sa.String(length=16), nullable=False),
         sa.Column("source_id", sa.String(length=200), nullable=False),
         sa.Column("schema", sa.String(length=64), nullable=False),
@@ -146,14 +134,13 @@ def upgrade() -> None:
         sa.Column("protection", sa.String(length=2), nullable=False),
         sa.Column("category", sa.String(length=16), nullable=True),
         sa.Column("observed_on", sa.Date(), nullable=True),
+        sa.Column("retention_given", sa.Date(), nullable=True),
         sa.Column("retain_until", sa.Date(), nullable=False),
         sa.Column("batch_id", sa.String(length=32), nullable=False),
         sa.Column("ingested_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("content_hash", sa.String(length=32), nullable=False),
         sa.ForeignKeyConstraint(
-            ["agency_code"],
-            ["agencies.code"],
-            name=op.f("fk_records_agency_code_agencies"),
+            ["agency_code"], ["agencies.code"], name=op.f("fk_records_agency_code_agencies")
         ),
         sa.ForeignKeyConstraint(
             ["batch_id"], ["batches.id"], name=op.f("fk_records_batch_id_batches")
@@ -170,15 +157,11 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_sessions_user_id_users")
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_sessions_user_id_users")),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_sessions")),
     )
     with op.batch_alter_table("sessions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_sessions_user_id"), ["user_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_sessions_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "statements",

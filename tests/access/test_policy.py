@@ -1,0 +1,91 @@
+"""What each role may do, and which records a principal sees."""
+
+import pytest
+
+from emco.access import policy
+from emco.access.gate import Access
+from emco.errors import Forbidden
+from emco.model.enums import Permission, Protection, Role
+from emco.store.db import Database
+from tests.factories import principal
+
+P = Permission
+EXPECTED: dict[Role, set[Permission]] = {
+    Role.OPERATOR: {P.RECORD_READ, P.RECORD_SEARCH, P.AGENCY_READ},
+    Role.LIAISON: {P.RECORD_READ, P.RECORD_SEARCH, P.RECORD_INGEST, P.AGENCY_READ},
+    Role.ANALYST: {P.RECORD_READ, P.RECORD_SEARCH, P.AGENCY_READ},
+    Role.AUDITOR: {P.AUDIT_READ, P.AUDIT_VERIFY, P.AGENCY_READ},
+    Role.ADMIN: {P.USER_CREATE, P.USER_UPDATE, P.AGENCY_READ, P.AUDIT_VERIFY},
+}
+STAFF = frozenset({"EMCO"})
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_has_exactly_its_permissions(role: Role) -> None:
+    granted = policy.permissions(principal("OFAST", role))
+    assert granted == EXPECTED[role]
+    for permission in Permission:
+        assert policy.allows(principal("OFAST", role), permission) == (
+            permission in EXPECTED[role])
+
+
+def test_roles_add_up() -> None:
+    both = principal("OFAST", Role.AUDITOR, Role.LIAISON)
+    assert policy.permissions(both) == EXPECTED[Role.AUDITOR] | EXPECTED[Role.LIAISON]
+
+
+def test_no_role_no_permission() -> None:
+    nobody = principal("OFAST", Role.LIAISON)
+    nobody = type(nobody)(username="nobody", agency="OFAST", roles=frozenset())
+    assert policy.permissions(nobody) == frozenset()
+
+
+def test_require_names_user_and_permission() -> None:
+    policy.require(principal("OFAST", Role.LIAISON), P.RECORD_INGEST)
+    with pytest.raises(Forbidden, match=r"test\.ofast may not .*case:record:ingest"):
+        policy.require(principal("OFAST", Role.ANALYST), P.RECORD_INGEST)
+
+
+def test_service_sees_its_own_records_only() -> None:
+    for role in (Role.LIAISON, Role.ANALYST):
+        scope = policy.record_scope(principal("OFAST", role), STAFF)
+        assert scope.agencies == frozenset({"OFAST"})
+
+
+def test_staff_operator_sees_every_service() -> None:
+    scope = policy.record_scope(principal("EMCO", Role.OPERATOR), STAFF)
+    assert scope.agencies is None
+
+
+def test_operator_role_outside_the_staff_sees_its_service_only() -> None:
+    scope = policy.record_scope(principal("OFAST", Role.OPERATOR), STAFF)
+    assert scope.agencies == frozenset({"OFAST"})
+
+
+def test_staff_member_without_operator_role_sees_the_staff_only() -> None:
+    for role in (Role.LIAISON, Role.ANALYST, Role.AUDITOR, Role.ADMIN):
+        scope = policy.record_scope(principal("EMCO", role), STAFF)
+        assert scope.agencies == frozenset({"EMCO"})
+
+
+def test_clearance_decides_protections() -> None:
+    np_scope = policy.record_scope(principal("EMCO", Role.OPERATOR), STAFF)
+    assert np_scope.protections == frozenset({Protection.NP})
+    dr_scope = policy.record_scope(
+        principal("EMCO", Role.OPERATOR, clearance=Protection.DR), STAFF)
+    assert dr_scope.protections == frozenset({Protection.NP, Protection.DR})
+
+
+def test_require_own_agency() -> None:
+    policy.require_own_agency(principal("OFAST", Role.LIAISON), "OFAST")
+    with pytest.raises(Forbidden, match=r"\(OFAST\) cannot write records of DNPJ"):
+        policy.require_own_agency(principal("OFAST", Role.LIAISON), "DNPJ")
+    with pytest.raises(Forbidden):  # not even the staff writes another service's records
+        policy.require_own_agency(principal("EMCO", Role.OPERATOR), "DNPJ")
+
+
+def test_gate_takes_the_staff_from_the_store(db: Database) -> None:
+    """The staff is the agency flagged so in the agencies table (EMCO in the packaged file)."""
+    assert Access(db, principal("EMCO", Role.OPERATOR)).scope.agencies is None
+    assert Access(db, principal("OFAST", Role.OPERATOR)).scope.agencies == frozenset({"OFAST"})
+    assert Access(db, principal("EMCO", Role.ANALYST)).scope.agencies == frozenset({"EMCO"})

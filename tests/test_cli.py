@@ -1,0 +1,198 @@
+"""The `emco` command, run in-process by typer's CliRunner against real databases.
+
+Settings come from EMCO_ environment variables, read once per process: each invocation
+clears the cached settings first. Commands that need a migrated store run on the `db`
+fixture (both backends); `db upgrade` and the refusal of an un-migrated store run on a
+fresh SQLite file.
+"""
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner, Result
+
+from emco.access import auth
+from emco.access.audit import AuditEvent
+from emco.access.gate import Access
+from emco.cli import app
+from emco.model.enums import AuditAction, Role
+from emco.settings import get_settings
+from emco.store.db import Database
+from tests.factories import person, principal, write_jsonl
+
+runner = CliRunner()
+
+
+def invoke(*args: str, input: str | None = None) -> Result:
+    get_settings.cache_clear()
+    return runner.invoke(app, list(args), input=input)
+
+
+def _configure(monkeypatch: pytest.MonkeyPatch, url: str, data_dir: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith("EMCO_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("EMCO_DATABASE_URL", url)
+    monkeypatch.setenv("EMCO_DATA_DIR", str(data_dir))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    yield
+    get_settings.cache_clear()  # leave no test's settings behind for the next
+
+
+@pytest.fixture
+def empty(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """An un-migrated SQLite store (the file does not exist yet)."""
+    path = tmp_path / "var" / "emco.sqlite3"
+    _configure(monkeypatch, f"sqlite:///{path}", tmp_path / "var")
+    return path
+
+
+@pytest.fixture
+def store(db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Database:
+    """A migrated store with the agencies, on each backend."""
+    _configure(monkeypatch, db.url, tmp_path / "var")
+    return db
+
+
+def test_upgrade_then_list_agencies(empty: Path) -> None:
+    result = invoke("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert "13 added" in result.stdout
+    listed = invoke("agency", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    agencies = json.loads(listed.stdout)
+    assert len(agencies) == 13
+    assert [a["code"] for a in agencies if a["is_staff"]] == ["EMCO"]
+    assert agencies[0]["code"] == "EMCO"
+    again = invoke("db", "upgrade")
+    assert again.exit_code == 0, again.output
+    assert "0 added, 0 updated, 0 deactivated" in again.stdout
+    verified = invoke("audit", "verify", "--json")  # the syncs were audited
+    assert json.loads(verified.stdout)["checked"] == 2
+
+
+@pytest.mark.parametrize("args", [("agency", "list"), ("audit", "verify"),
+                                  ("agency", "sync")])
+def test_unmigrated_store_is_refused(empty: Path, args: tuple[str, ...]) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert "run `emco db upgrade`" in result.stderr
+    assert result.stdout == ""
+
+
+def _file(tmp_path: Path, *lines: dict[str, object] | str) -> Path:
+    return write_jsonl(tmp_path / "in.jsonl", lines)
+
+
+GOOD = (person("p1", "Karim Benali", phone="06 12 34 56 78"), person("p2", "Jean Dupont"))
+BAD = ('{"id": "x", "schema": "Person"', person("p3", "Paul", phone="not a phone"))
+
+
+def test_ingest_all_valid_exits_0(store: Database, tmp_path: Path) -> None:
+    result = invoke("ingest", str(_file(tmp_path, *GOOD)), "--agency", "ofast")
+    assert result.exit_code == 0, result.output
+    assert "2 accepted (2 new" in result.stdout
+    assert "0 rejected" in result.stdout
+    assert not (tmp_path / "var" / "quarantine").exists()
+
+
+def test_ingest_some_bad_rows_exits_3_and_names_the_quarantine(store: Database,
+                                                               tmp_path: Path) -> None:
+    result = invoke("ingest", str(_file(tmp_path, *GOOD, *BAD)), "--agency", "OFAST")
+    assert result.exit_code == 3, result.output
+    assert "2 accepted" in result.stdout
+    assert "2 rejected" in result.stdout
+    quarantine = next((tmp_path / "var" / "quarantine").glob("*.jsonl"))
+    assert f"Rejected rows are in {quarantine}" in result.stdout
+    assert len(quarantine.read_text(encoding="utf-8").splitlines()) == 2
+    assert "line 4, properties.phone" in result.stdout
+
+
+def test_ingest_nothing_valid_exits_2(store: Database, tmp_path: Path) -> None:
+    result = invoke("ingest", str(_file(tmp_path, *BAD)), "--agency", "OFAST")
+    assert result.exit_code == 2, result.output
+    assert "0 accepted" in result.stdout
+    assert "nothing was written" in result.stderr
+    with store.read() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM records")).scalar() == 0
+
+
+@pytest.mark.parametrize(("lines", "code"), [(GOOD, 0), (GOOD + BAD, 3), (BAD, 2)])
+def test_ingest_json_prints_one_object(store: Database, tmp_path: Path,
+                                       lines: tuple[dict[str, object] | str, ...],
+                                       code: int) -> None:
+    result = invoke("ingest", str(_file(tmp_path, *lines)), "--agency", "OFAST", "--json")
+    assert result.exit_code == code, result.output
+    assert len(result.stdout.splitlines()) == 1
+    summary = json.loads(result.stdout)
+    assert {"batch", "accepted", "rejected", "quarantine"} <= set(summary)
+    good = sum(1 for line in lines if line in GOOD)
+    assert (summary["accepted"], summary["rejected"]) == (good, len(lines) - good)
+    assert (summary["quarantine"] is None) == (code == 0)
+    if summary["quarantine"]:
+        assert Path(summary["quarantine"]).is_file()
+
+
+def test_ingest_unknown_agency_exits_2_naming_it(store: Database, tmp_path: Path) -> None:
+    result = invoke("ingest", str(_file(tmp_path, *GOOD)), "--agency", "nope")
+    assert result.exit_code == 2
+    assert "unknown agency 'NOPE'" in result.stderr
+    assert "OFAST" in result.stderr  # and the known ones
+    assert result.stdout == ""
+
+
+def test_ingest_missing_file_exits_2(store: Database, tmp_path: Path) -> None:
+    result = invoke("ingest", str(tmp_path / "none.jsonl"), "--agency", "OFAST")
+    assert result.exit_code == 2
+    assert "none.jsonl: file not found" in result.stderr
+
+
+def test_audit_verify(store: Database) -> None:
+    access = Access(store, principal("OFAST", Role.LIAISON))
+    for _ in range(3):
+        access.record(AuditEvent(AuditAction.RECORD_READ))
+    result = invoke("audit", "verify")
+    assert result.exit_code == 0, result.output
+    assert "3 rows checked" in result.stdout
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE audit_events SET username = 'x' WHERE seq = 2"))
+    broken = invoke("audit", "verify")
+    assert broken.exit_code == 1
+    assert "BROKEN: row 2 was altered" in broken.stderr
+    as_json = invoke("audit", "verify", "--json")
+    assert as_json.exit_code == 1
+    assert json.loads(as_json.stdout)["first_bad_row"] == 2
+
+
+def test_user_add_reads_the_password_from_stdin(store: Database) -> None:
+    result = invoke("user", "add", "alice", "--agency", "ofast", "--role", "liaison",
+                    "--role", "analyst", "--clearance", "DR", "--name", "Alice Martin",
+                    "--password-stdin", input="a long enough secret\n")
+    assert result.exit_code == 0, result.output
+    assert "User alice created" in result.stdout
+    assert "a long enough secret" not in result.output
+    _, who = auth.login(store, "alice", "a long enough secret")
+    assert (who.agency, who.roles) == ("OFAST", frozenset({Role.LIAISON, Role.ANALYST}))
+
+
+def test_user_add_refusals_exit_2(store: Database) -> None:
+    args = ("user", "add", "bob", "--agency", "OFAST", "--role", "liaison",
+            "--password-stdin")
+    short = invoke(*args, input="short\n")
+    assert short.exit_code == 2
+    assert "at least 12 characters" in short.stderr
+    unknown = invoke("user", "add", "bob", "--agency", "NOPE", "--role", "liaison",
+                     "--password-stdin", input="a long enough secret\n")
+    assert unknown.exit_code == 2
+    assert "unknown agency 'NOPE'" in unknown.stderr
+    assert invoke(*args, input="a long enough secret\n").exit_code == 0
+    again = invoke(*args, input="a long enough secret\n")
+    assert again.exit_code == 2
+    assert "user 'bob' already exists" in again.stderr
