@@ -160,7 +160,7 @@ class BatchWriter:
         except InvalidData:
             counts.conflicts.append(rec)
             return
-        if not _repeats(held.union, held.stored, self.defaults):  # brings something new: write it now
+        if not _repeats(held.union, held.stored, self.defaults):  # something new: write now
             del self.held[rec.source_id]
             replace.append((held.record_id, held.union))
             counts.updated += 1
@@ -230,7 +230,10 @@ def _repeats(fragment: ValidRecord, stored: ValidRecord, defaults: RecordMeta) -
     no metadata that joining would change."""
     if merge_meta(stored.meta, fragment.meta, defaults) != stored.meta:
         return False
-    if fragment.schema != stored.schema and not model.get(stored.schema).is_a(fragment.schema):
+    try:
+        if model.common_schema(stored.schema, fragment.schema).name != stored.schema:
+            return False
+    except InvalidData:  # another kind of thing under the same id: a change
         return False
     held = {(s[0], s[3]) for s in stored.statements}
     return all((s[0], s[3]) in held for s in fragment.statements)
