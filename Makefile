@@ -8,11 +8,12 @@ DEMO_DATA := src/emco/demo/samples
 
 .PHONY: install demo test lint typecheck i18n migration clean
 
-# A virtual environment with exactly the versions of uv.lock (the project included).
+# A virtual environment with exactly the versions of uv.lock (the project included);
+# --locked refuses a lock file that no longer matches pyproject.toml.
 $(VENV)/.installed: uv.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv sync --frozen --inexact --quiet
+	$(BIN)/uv sync --locked --inexact --quiet
 	touch $@
 
 install: $(VENV)/.installed
@@ -38,7 +39,7 @@ i18n: install
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ --no-location --omit-header --sort-output \
 		-o src/emco/translations/messages.pot .
 	$(BIN)/pybabel update -i src/emco/translations/messages.pot -d src/emco/translations \
-		--no-location --no-wrap --omit-header
+		--no-wrap --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

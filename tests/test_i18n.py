@@ -101,14 +101,14 @@ def test_english_catalogue_holds_every_message(extracted: Catalog) -> None:
 
 
 def test_translate_a_message_with_parameters() -> None:
-    message = N_("no record %(id)s", id=42)
-    assert message == "no record 42"  # the English text, for logs, the CLI and the API
-    assert message.msgid == "no record %(id)s"
-    assert message.params == {"id": 42}
-    assert translate("fr", message) == "aucune fiche 42"
-    assert translate("en", message) == "no record 42"
-    two = N_("invalid value for %(field)s: %(reason)s", field="limit", reason="too big")
-    assert translate("fr", two) == "valeur invalide pour limit : too big"
+    message = N_("a search is at most %(n)s characters", n=42)
+    assert message == "a search is at most 42 characters"  # English: logs, CLI and API
+    assert message.msgid == "a search is at most %(n)s characters"
+    assert message.params == {"n": 42}
+    assert translate("fr", message) == "une recherche fait au plus 42 caractères"
+    assert translate("en", message) == "a search is at most 42 characters"
+    two = N_("%(field)s must be at most %(limit)s", field="limit", limit=200)
+    assert translate("fr", two) == "limit doit valoir au plus 200"
 
 
 def test_translate_plain_text_and_unknowns() -> None:
@@ -121,8 +121,8 @@ def test_translate_plain_text_and_unknowns() -> None:
 
 
 def test_a_parameter_is_not_read_as_a_format() -> None:
-    message = N_("no record %(id)s", id="%(evil)s %s")
-    assert translate("fr", message) == "aucune fiche %(evil)s %s"
+    message = N_("invalid value for %(field)s", field="%(evil)s %s")
+    assert translate("fr", message) == "valeur invalide pour %(evil)s %s"
 
 
 @pytest.mark.parametrize(("locale", "n", "text"), [

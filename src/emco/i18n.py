@@ -81,3 +81,40 @@ def pick_locale(requested: str | None, default: str = DEFAULT_LOCALE) -> str:
 
 # Words stored as data and shown translated: person categories.
 CATEGORY_LABELS = (N_("suspect"), N_("convicted"), N_("victim"), N_("witness"), N_("other"))
+
+
+# FollowTheMoney labels its own French catalogue lacks, for the schemata EMCO shows.
+MODEL_LABELS = (
+    N_("Abbreviation"),
+    N_("Biography"),
+    N_("Citizenship"),
+    N_("Closing date"),
+    N_("Country of birth"),
+    N_("De-registration Date"),
+    N_("Email"),
+    N_("Eye color"),
+    N_("Hair color"),
+    N_("Height"),
+    N_("Holder"),
+    N_("Identification"),
+    N_("Identifications"),
+    N_("License Number"),
+    N_("Name suffix"),
+    N_("Occupancy"),
+    N_("Occupancies"),
+    N_("Opening date"),
+    N_("Period end"),
+    N_("Period start"),
+    N_("Physical appearance"),
+    N_("Political group"),
+    N_("Position occupied"),
+    N_("Social security number"),
+    N_("Spoken language"),
+    N_("Thing"),
+    N_("Weight"),
+    N_("Election date"),
+    N_("Declaration date"),
+    N_("Risk source"),
+    N_("Constituency"),
+    N_("Stock ticker symbol"),
+)

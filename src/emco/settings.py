@@ -6,17 +6,21 @@ Each field is documented in `docs/settings.md`; a test keeps the two in step.
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+import phonenumbers
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from emco.i18n import LOCALES
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EMCO_", frozen=True)
 
     database_url: str = Field(
-        default="sqlite:///var/emco.sqlite3",
-        description="SQLAlchemy URL of the store. SQLite (WAL mode) by default; "
-        "`postgresql+psycopg://user@host/db` in production.",
+        default="",
+        description="SQLAlchemy URL of the store. SQLite (WAL mode) in the data folder "
+        "(`EMCO_DATA_DIR/emco.sqlite3`) when unset; `postgresql+psycopg://user@host/db` "
+        "in production.",
     )
     data_dir: Path = Field(
         default=Path("var"),
@@ -66,6 +70,28 @@ class Settings(BaseSettings):
     default_locale: str = Field(
         default="fr", description="Language of the interface unless a user asks for another."
     )
+
+    @model_validator(mode="after")
+    def _database_in_data_dir(self) -> "Settings":
+        if not self.database_url:  # frozen: set once, here
+            object.__setattr__(self, "database_url",
+                               f"sqlite:///{self.data_dir / 'emco.sqlite3'}")
+        return self
+
+    @field_validator("default_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        region = value.upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a region phone numbers know (FR, BE, ...)")
+        return region
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in LOCALES:
+            raise ValueError(f"{value!r} is not one of {', '.join(LOCALES)}")
+        return value
 
     @property
     def quarantine_dir(self) -> Path:

@@ -187,11 +187,8 @@ def test_another_agencys_record_looks_exactly_like_a_missing_one(
     hidden = client.get(f"/api/v1/records/{theirs}")
     absent = client.get(f"/api/v1/records/{missing}")
     assert hidden.status_code == absent.status_code == 404
-    # The bodies differ only by the id the caller sent, which tells it nothing.
-    assert hidden.json() == {"error": "NotFound", "message": f"no record {theirs}",
-                             "field": None}
-    assert absent.json() == {"error": "NotFound", "message": f"no record {missing}",
-                             "field": None}
+    assert hidden.json() == absent.json() == {"error": "NotFound",
+                                              "message": "no such record", "field": None}
     assert hidden.headers.keys() == absent.headers.keys()
     # ... and the record does exist, for its own service.
     login(client, world.dnpj_user)
@@ -229,7 +226,7 @@ def test_bad_parameter_is_422_naming_the_field(client: TestClient, world: World)
         assert set(body) == {"error", "message", "field"}
         assert body["error"] == "BadInput"
         assert body["field"] == field, path
-        assert body["message"].startswith(f"invalid value for {field}: "), path
+        assert body["message"].startswith(field), path  # "limit must be at least 1"
 
 
 def test_bad_login_body_is_422_naming_the_field(client: TestClient, world: World) -> None:

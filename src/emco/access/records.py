@@ -83,6 +83,6 @@ def read(access: Access, record_id: int, *, motif: str | None = None,
     with access.reading(Permission.RECORD_READ, event) as p:
         view = repo.get(p.conn, p.scope, record_id)
         if view is None:
-            raise NotFound(N_("no record %(id)s", id=record_id))
+            raise NotFound(N_("no such record"))  # the same words for absent and out of sight
         p.event.result_count = 1
     return view

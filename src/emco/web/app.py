@@ -66,9 +66,8 @@ def _error_map(app: FastAPI) -> None:
         if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
             loc = loc[1:]  # where the parameter travels is not part of its name
         where = ".".join(str(p) for p in loc)
-        message = N_("invalid value for %(field)s: %(reason)s", field=where or "request",
-                     reason=first.get("msg", "invalid"))
-        return _error(request, 422, message, where or None, "BadInput")
+        return _error(request, 422, _invalid(where or "request", first), where or None,
+                      "BadInput")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -81,6 +80,34 @@ def _error_map(app: FastAPI) -> None:
         response = _error(request, 500, N_("internal error; it has been logged"), None,
                           "InternalError")
         return add_headers(request, response, request.app.state.settings.secure_cookies)
+
+
+# What the validation library found, in words a user reads in their language.
+_REASONS = {
+    "missing": "%(field)s is required",
+    "int_parsing": "%(field)s must be a whole number",
+    "int_type": "%(field)s must be a whole number",
+    "greater_than_equal": "%(field)s must be at least %(limit)s",
+    "greater_than": "%(field)s must be more than %(limit)s",
+    "less_than_equal": "%(field)s must be at most %(limit)s",
+    "string_too_long": "%(field)s must be at most %(limit)s characters long",
+    "string_too_short": "%(field)s must be at least %(limit)s characters long",
+}
+_INVALID_MESSAGES = (  # for extraction: _REASONS holds the same texts
+    N_("%(field)s is required"), N_("%(field)s must be a whole number"),
+    N_("%(field)s must be at least %(limit)s"), N_("%(field)s must be more than %(limit)s"),
+    N_("%(field)s must be at most %(limit)s"),
+    N_("%(field)s must be at most %(limit)s characters long"),
+    N_("%(field)s must be at least %(limit)s characters long"),
+    N_("invalid value for %(field)s"))
+
+
+def _invalid(field: str, error: Any) -> str:
+    ctx = error.get("ctx") or {}
+    limit = next((ctx[k] for k in ("ge", "gt", "le", "lt", "max_length", "min_length")
+                  if k in ctx), "")
+    msgid = _REASONS.get(error.get("type", ""), "invalid value for %(field)s")
+    return N_(msgid, field=field, limit=limit) if "limit" in msgid else N_(msgid, field=field)
 
 
 def _error(request: Request, status: int, message: str, field: str | None, kind: str

@@ -25,7 +25,8 @@ router = APIRouter(include_in_schema=False)
 
 def _safe_next(target: str | None) -> str:
     """Only local paths, so a login link cannot send the user elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    if (target and target.startswith("/") and not target.startswith("//")
+            and "\\" not in target):  # browsers read "/\\host" as another site
         return target
     return "/search"
 

@@ -1,9 +1,11 @@
 """Rendering of pages: the templates get the translation of the request's language."""
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from babel.dates import format_date
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
@@ -29,6 +31,10 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
         """The form of `n` in the language's plural rules; `%(n)s` is `n`."""
         return translations(locale).ngettext(singular, plural, n) % {"n": n, **params}
 
+    def day(value: date | None) -> str:
+        """A date as people of the language write it; a dash when there is none."""
+        return format_date(value, format="long", locale=locale) if value else "—"
+
     def lang_url(code: str) -> str:
         """This page in another language: the same query, another `lang`."""
         kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
@@ -36,9 +42,9 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
 
     token = csrf_token(request)
     response = templates.TemplateResponse(request, name, {
-        "_": _, "ngettext": ngettext, "lang_url": lang_url, "locale": locale,
+        "_": _, "ngettext": ngettext, "day": day, "lang_url": lang_url, "locale": locale,
         "locales": LOCALES, "csrf_token": token,
-        "principal": getattr(request.state, "principal", None), "json_twin": json_twin,
+        "principal": _principal(request), "json_twin": json_twin,
         **context}, status_code=status_code)
     secure = request.app.state.settings.secure_cookies
     if request.cookies.get(CSRF_COOKIE) != token:
@@ -48,3 +54,17 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
         response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 86400, samesite="lax",
                             secure=secure)
     return response
+
+
+def _principal(request: Request) -> Any:
+    """The logged-in principal, also on pages (errors) whose route did not ask for it."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None and request.cookies.get("emco_session"):
+        from emco.errors import EmcoError
+        from emco.web.deps import current_principal
+
+        try:
+            principal = current_principal(request)
+        except EmcoError:
+            return None
+    return principal
