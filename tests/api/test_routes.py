@@ -226,7 +226,7 @@ def test_bad_parameter_is_422_naming_the_field(client: TestClient, world: World)
         assert set(body) == {"error", "message", "field"}
         assert body["error"] == "BadInput"
         assert body["field"] == field, path
-        assert body["message"].startswith(field), path  # "limit must be at least 1"
+        assert field in body["message"], path  # "limit must be at least 1"
 
 
 def test_bad_login_body_is_422_naming_the_field(client: TestClient, world: World) -> None:
