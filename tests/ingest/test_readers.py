@@ -244,6 +244,18 @@ def test_csv_header_missing_a_mapped_column() -> None:
     assert exc.value.field == "file"
 
 
+def test_csv_with_another_delimiter() -> None:
+    semicolons = csv_bytes("P1;Jean;Dupont;14/05/1987;06 12 34 56 78;AB-123-CD;;;",
+                           header=HEADER.replace(",", ";"))
+    with pytest.raises(BadInput, match="delimiter:"):  # read with commas: a hint
+        list(csv_parser().units(io.BytesIO(semicolons)))
+    results = read(csv_parser({**MAPPING, "delimiter": ";"}), semicolons)
+    person = next(r for r in results if r.schema == "Person")
+    assert person.properties["name"] == ["Jean Dupont"]
+    with pytest.raises(BadInput, match="one character"):
+        csv_parser({**MAPPING, "delimiter": ";;"})
+
+
 def test_csv_header_in_another_encoding_gives_a_printable_message() -> None:
     with pytest.raises(BadInput, match="missing from the header") as exc:
         list(csv_parser().units(io.BytesIO("prénom,nom\n".encode("latin-1"))))

@@ -100,7 +100,9 @@ class _EntitySpec:
 class CsvMappingParser:
     """CSV rows mapped to entities by a FollowTheMoney mapping (`entities:` with `keys`
     or `id_column` and `properties`). An optional `meta:` section names the columns that
-    override a row's handling code, grades, category, observation and retention dates."""
+    override a row's handling code, grades, category, observation and retention dates;
+    an optional `delimiter:` gives the column separator (`;` in files from French
+    spreadsheets; `,` by default)."""
 
     format = "csv"
 
@@ -114,6 +116,10 @@ class CsvMappingParser:
             query.setdefault("csv_url", "-")  # the file is given on the command line
             self.meta_columns: dict[str, str] = _meta_columns(query.pop("meta", None) or {},
                                                               where)
+            self.delimiter = str(query.pop("delimiter", ","))
+            if len(self.delimiter) != 1 or self.delimiter in "\"\r\n":
+                raise BadInput(f"{where}: `delimiter:` is one character, such as ; or ,",
+                               field="mapping")
             self.query: QueryMapping = model.make_mapping(query, key_prefix=key_prefix)
         except InvalidMapping as exc:
             raise BadInput(f"{where}: invalid mapping: {exc}", field="mapping") from None
@@ -152,7 +158,7 @@ class CsvMappingParser:
         text = io.TextIOWrapper(fp, encoding=self.encoding, errors="surrogateescape",
                                 newline="")
         csv.field_size_limit(min(sys.maxsize, MAX_LINE_BYTES))
-        reader = csv.reader(text)
+        reader = csv.reader(text, delimiter=self.delimiter)
         try:
             header = next(reader)
         except StopIteration:
@@ -160,9 +166,13 @@ class CsvMappingParser:
         header = [h.strip().lstrip("\ufeff") for h in header]
         missing = sorted(self.columns - set(header))
         if missing:
+            hint = ""
+            if len(header) == 1 and any(c in header[0] for c in ";\t|"):
+                hint = "; the file seems separated by another character: set it with " \
+                       "`delimiter:` in the mapping"
             raise BadInput(
                 f"the mapping uses column(s) {', '.join(missing)} missing from the header "
-                f"line (columns: {_printable(', '.join(header))})", field="file")
+                f"line (columns: {_printable(', '.join(header))}){hint}", field="file")
         self.header = header
         line = reader.line_num
         while True:
