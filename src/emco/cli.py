@@ -257,10 +257,11 @@ def demo_load(
     db = _db(settings)
     results = load_folder(db, folder, lambda access, request: run_ingest(
         access, request, settings, show_progress=True))
-    table = Table("service", "file", "accepted", "new", "rejected")
+    table = Table("service", "file", "entities read", "records new", "updated",
+                  "rejected rows")
     for entry, s in results:
         table.add_row(entry.agency, entry.path.name, f"{s.accepted:,}", f"{s.created:,}",
-                      f"{s.rejected:,}")
+                      f"{s.updated:,}", f"{s.rejected:,}")
     out.print(table)
     if any(s.rejected for _, s in results):
         out.print("Rejected rows are in " + ", ".join(s.quarantine for _, s in results

@@ -156,7 +156,8 @@ def test_nothing_usable_writes_nothing(db: Database, settings: Settings,
         assert summary.rejected == (2 if name == "all-bad" else 0)
         assert counts(db) == {"batches": 0, "records": 0, "statements": 0, "record_keys": 0}
         rows = audit_rows(db)
-        assert len(rows) == n
+        assert len(rows) == 2 * n  # the attempt, then its failure
+        assert rows[-2]["action"] == "case:batch:start"
         assert (rows[-1]["action"], rows[-1]["outcome"], rows[-1]["username"]) == (
             "case:batch:end", "failed", "test.ofast")
         assert "nothing written" in rows[-1]["detail"]
@@ -361,7 +362,9 @@ def test_each_chunk_writes_one_audit_row(db: Database, settings: Settings,
                                          tmp_path: Path) -> None:
     people = [person(f"p{n}", f"Person {n}") for n in range(5)]
     summary = load(db, settings, write_jsonl(tmp_path / "people.jsonl", people), chunk_size=2)
-    rows = audit_rows(db)
+    start, *rows = audit_rows(db)
+    assert (start["action"], start["outcome"]) == ("case:batch:start", "ok")
+    assert orjson.loads(start["objects"]) == ["agency:OFAST", f"batch:{summary.batch}"]
     assert [(r["action"], r["outcome"], r["result_count"], r["detail"]) for r in rows] == [
         ("case:batch:write", "ok", 2, "lines 1-2"),
         ("case:batch:write", "ok", 2, "lines 3-4"),
@@ -457,6 +460,6 @@ def test_failure_midway_leaves_whole_chunks(db: Database, settings: Settings, tm
     assert counts(db) == {"batches": 1, "records": 2, "statements": 4, "record_keys": 6}
     rows = audit_rows(db)
     assert [(r["action"], r["outcome"]) for r in rows] == [
-        ("case:batch:write", "ok"), ("case:batch:write", "failed")]
-    assert rows[1]["detail"] == "RuntimeError"
+        ("case:batch:start", "ok"), ("case:batch:write", "ok"), ("case:batch:write", "failed")]
+    assert rows[2]["detail"] == "RuntimeError"
     assert chain_ok(db)

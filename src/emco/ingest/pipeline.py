@@ -126,6 +126,9 @@ def ingest(access: Access, request: IngestRequest, *, region: str, retention_yea
                       mapping_sha256=_sha256(request.mapping) if request.mapping else None,
                       started_at=now)
     summary = IngestSummary(batch=batch.id)
+    start_event.objects.append(f"batch:{batch.id}")
+    start_event.detail = f"{parser.format} file, sha256 {file_sha}"
+    access.record(start_event)  # the attempt is on record even if the run dies early
     validator = Validator(request.defaults, region, date.today())
     quarantine = _Quarantine(quarantine_dir / f"{batch.id}.jsonl", summary)
     size = request.path.stat().st_size
