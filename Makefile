@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 EMCO := $(BIN)/emco
-DEMO_DATA := src/emco/demo/samples
+SCENARIO := var/scenario
 
 .PHONY: install demo test lint typecheck i18n migration clean
 
@@ -20,7 +20,9 @@ install: $(VENV)/.installed
 
 demo: install
 	$(EMCO) db upgrade
-	$(EMCO) demo load $(DEMO_DATA)
+	$(EMCO) demo generate --seed 7 --scale 1 --out $(SCENARIO)
+	$(EMCO) demo load $(SCENARIO)
+	$(EMCO) demo evaluate $(SCENARIO)
 	$(EMCO) demo accounts
 	$(EMCO) serve
 

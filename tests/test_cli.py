@@ -10,6 +10,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -196,3 +197,132 @@ def test_user_add_refusals_exit_2(store: Database) -> None:
     again = invoke(*args, input="a long enough secret\n")
     assert again.exit_code == 2
     assert "user 'bob' already exists" in again.stderr
+
+
+# --- demo load and evaluate: a tiny scenario folder ----------------------------------
+
+SCENARIO_FILES = {
+    "OFAST": [person("o-p1", "Karim BELKACEM", phone="06 12 34 56 78"),
+              person("o-p2", "Jean Dupont")],
+    "DNPJ": [person("d-p1", "BELKACEM Karim"),
+             {"id": "d-v1", "schema": "Vehicle",
+              "properties": {"registrationNumber": ["AB-123-CD"], "owner": ["d-p1"]}}],
+}
+TRUTH_RECORDS = [("OFAST", "o-p1", "P1"), ("OFAST", "o-p2", "P2"), ("DNPJ", "d-p1", "P1"),
+                 ("DNPJ", "d-v1", "V1")]
+
+
+def _scenario(folder: Path, records: list[tuple[str, str, str]] = TRUTH_RECORDS) -> Path:
+    """A manifest, one JSON lines file per agency, and the truth of their records."""
+    folder.mkdir(exist_ok=True)
+    manifest = ["files:"]
+    for agency, entities in SCENARIO_FILES.items():
+        write_jsonl(folder / f"{agency.lower()}.jsonl", entities)
+        manifest += [f"  - agency: {agency}", f"    path: {agency.lower()}.jsonl",
+                     "    defaults: {protection: DR, category: suspect}"]
+    (folder / "manifest.yml").write_text("\n".join(manifest) + "\n", encoding="utf-8")
+    truth = {"version": 1, "seed": 7, "scale": 0.001,
+             "records": [{"agency": a, "source_id": s, "entity": e} for a, s, e in records],
+             "entities": {"P1": {"kind": "person", "name": "Karim BELKACEM"},
+                          "P2": {"kind": "person", "name": "Jean DUPONT"},
+                          "V1": {"kind": "vehicle", "name": "AB-123-CD"}},
+             "networks": [{"id": "N01", "name": "Évreux",
+                           "members": [{"entity": "P1", "role": "head"}]}],
+             "overlaps": [], "conflicts": [], "under_assessed": []}
+    (folder / "truth.json").write_text(json.dumps(truth), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def scenario(store: Database, tmp_path: Path) -> Path:
+    """The tiny scenario, loaded by `emco demo load`."""
+    folder = _scenario(tmp_path / "scenario")
+    loaded = invoke("demo", "load", str(folder))
+    assert loaded.exit_code == 0, loaded.output
+    return folder
+
+
+STORE_OK = {"records_in_truth": 4, "records_in_store": 4, "missing": 0, "unknown": 0}
+
+
+def test_demo_load_summarises_what_the_platform_holds(scenario: Path) -> None:
+    again = invoke("demo", "load", str(scenario))
+    assert again.exit_code == 0, again.output
+    lines = again.stdout.splitlines()
+    assert "The platform holds 4 records of 2 services:" in lines
+    assert any(line.split() == ["DNPJ", "2", "(Person", "1,", "Vehicle", "1)"]
+               for line in lines), lines
+    assert any(line.split() == ["OFAST", "2", "(Person", "2)"] for line in lines), lines
+    assert "Rejected rows in this load: 0." in lines
+    assert ("Not run, as no such stage exists yet: resolution, deconfliction, network "
+            "mapping, risk assessment.") in lines
+
+
+def test_demo_evaluate_json_has_the_store_block_and_null_stages(scenario: Path) -> None:
+    result = invoke("demo", "evaluate", str(scenario), "--json")
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 1
+    assert json.loads(result.stdout) == {"store": STORE_OK, "resolve": None,
+                                         "deconflict": None, "network": None, "risk": None}
+
+
+def test_demo_evaluate_table_says_absent_never_0(scenario: Path) -> None:
+    result = invoke("demo", "evaluate", str(scenario))
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.stdout.splitlines()]
+    for stage in ("resolve", "deconflict", "network", "risk"):
+        assert any(stage in row and "absent" in row for row in rows), result.stdout
+    assert "The truth matches the store: 4 records, none missing, none unknown." \
+        in result.stdout
+
+
+def test_demo_evaluate_shows_a_stage_plugged_in(scenario: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from emco.demo import evaluate
+
+    monkeypatch.setitem(evaluate.STAGES, "network", lambda access, truth: {
+        "nmi": 0.5, "heads_precision_at_k": 1.0})
+    as_json = json.loads(invoke("demo", "evaluate", str(scenario), "--json").stdout)
+    assert as_json["network"] == {"nmi": 0.5, "heads_precision_at_k": 1.0}
+    assert as_json["resolve"] is None
+    table = invoke("demo", "evaluate", str(scenario)).stdout
+    assert any(line.split() == ["│", "network", "│", "nmi", "│", "0.500", "│"]
+               for line in table.splitlines()), table
+
+
+def test_demo_evaluate_a_truth_record_not_stored_exits_2(scenario: Path) -> None:
+    _scenario(scenario, [*TRUTH_RECORDS, ("SNRP", "snrp-p-0457", "P1")])
+    result = invoke("demo", "evaluate", str(scenario), "--json")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["store"] == {
+        "records_in_truth": 5, "records_in_store": 4, "missing": 1, "unknown": 0}
+    assert ("error: the truth file does not match the database: 1 record of the truth is "
+            "not in the store (e.g. SNRP:snrp-p-0457)") in result.stderr
+
+
+def test_demo_evaluate_a_stored_record_unknown_to_the_truth_exits_2(
+        scenario: Path, tmp_path: Path) -> None:
+    extra = write_jsonl(tmp_path / "dgsi.jsonl", [person("g-1", "Paul Martin")])
+    assert invoke("ingest", str(extra), "--agency", "DGSI").exit_code == 0
+    result = invoke("demo", "evaluate", str(scenario))
+    assert result.exit_code == 2
+    assert ("1 record of the store is not in the truth (e.g. DGSI:g-1)"
+            in " ".join(result.stderr.split()))
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda folder: None, "no such folder"),
+    (lambda folder: folder.mkdir(), "truth.json: no such file"),
+    (lambda folder: (folder.mkdir(), (folder / "truth.json").write_text('{"version": 2}')),
+     "truth.json: version 2 is not supported"),
+    (lambda folder: (folder.mkdir(), (folder / "truth.json").write_text("{")),
+     "truth.json: not valid JSON at line 1, column 2"),
+])
+def test_demo_evaluate_bad_input_exits_2(store: Database, tmp_path: Path,
+                                         make: Any, message: str) -> None:
+    folder = tmp_path / "scenario"
+    make(folder)
+    result = invoke("demo", "evaluate", str(folder), "--json")
+    assert result.exit_code == 2
+    assert message in " ".join(result.stderr.split())
+    assert result.stdout == ""

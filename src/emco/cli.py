@@ -17,8 +17,12 @@ from emco.access import auditlog, auth
 from emco.access.audit import AuditEvent
 from emco.access.gate import Access
 from emco.demo.accounts import ensure_accounts
+from emco.demo.evaluate import Evaluation, evaluate
+from emco.demo.generate import generate
 from emco.demo.load import load_folder
-from emco.errors import EmcoError
+from emco.demo.summary import summary
+from emco.demo.truth import read_truth
+from emco.errors import BadInput, EmcoError
 from emco.ingest.pipeline import IngestRequest, IngestSummary, ingest
 from emco.model.enums import (
     AuditAction,
@@ -77,11 +81,13 @@ def _db(settings: Settings, migrated: bool = True) -> Database:
     return db
 
 
-def staff_principal(db: Database, role: Role) -> Access:
+def staff_principal(db: Database, role: Role,
+                    clearance: Protection = Protection.NP) -> Access:
     """A command-line principal of the coordination staff with one role."""
     with db.read() as conn:
         staff = sorted(agencies.staff_codes(conn))
-    return Access(db, auth.cli_principal(staff[0] if staff else "EMCO", frozenset({role})))
+    return Access(db, auth.cli_principal(staff[0] if staff else "EMCO", frozenset({role}),
+                                         clearance))
 
 
 def _print_json(data: Any) -> None:
@@ -248,9 +254,34 @@ def audit_verify(as_json: JsonFlag = False) -> None:
     raise typer.Exit(0 if result.ok else 1)
 
 
+@demo_app.command("generate")
+def demo_generate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the scenario in "
+                                                        "(empty, or a scenario to replace).")],
+    seed: Annotated[int, typer.Option(help="The same seed gives the same world.")] = 7,
+    scale: Annotated[float, typer.Option(help="1: three networks, a few thousand records; "
+                                              "each unit adds three networks.")] = 1.0,
+    call_rate: Annotated[float, typer.Option(help="Calls per month between two people in "
+                                                  "contact, in the intercepted lines.")] = 1.5,
+) -> None:
+    """Write a synthetic scenario: every service's files, their manifest, and the hidden
+    truth (truth.json) that `emco demo evaluate` grades the platform against."""
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("networks", total=None)
+        made = generate(seed, scale, out_dir, call_rate,
+                        progress=lambda done, total: bar.update(task, completed=done,
+                                                                total=total))
+    out.print(f"Scenario written to {made.folder}: {made.networks} networks, "
+              f"{made.people:,} people, {made.total:,} records across "
+              f"{len(made.records)} services; {made.overlaps} overlapping investigations, "
+              f"{made.conflicts} operation conflicts, {made.under_assessed} under-assessed "
+              "detainees in the truth.", highlight=False)
+
+
 @demo_app.command("load")
 def demo_load(
-    folder: Annotated[Path, typer.Argument(help="Folder with a manifest.yml.")] = SAMPLES,
+    folder: Annotated[Path, typer.Argument(help="Folder with a manifest.yml (a generated "
+                                                "scenario, or the hand-written samples).")],
 ) -> None:
     """Load every file of a demonstration folder, each as its own service."""
     settings = get_settings()
@@ -266,6 +297,40 @@ def demo_load(
     if any(s.rejected for _, s in results):
         out.print("Rejected rows are in " + ", ".join(s.quarantine for _, s in results
                                                      if s.quarantine))
+    operator = staff_principal(db, Role.OPERATOR, Protection.DR)  # sees every record
+    for line in summary(operator, [s for _, s in results]):
+        out.print(line, highlight=False, markup=False)
+
+
+@demo_app.command("evaluate")
+def demo_evaluate(
+    folder: Annotated[Path, typer.Argument(help="Scenario folder with its truth.json, "
+                                                "loaded by `emco demo load`.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Compare what the platform found with a scenario's hidden truth, stage by stage.
+    Exit code 2 when the truth is unreadable or does not describe the records stored
+    (--json then still prints the store's counts, with no stage run)."""
+    if not folder.is_dir():
+        raise BadInput(f"{folder}: no such folder", field="path")
+    db = _db(get_settings())
+    with err.status("Reading the truth and comparing it with the store…"):
+        truth = read_truth(folder)
+        result = evaluate(staff_principal(db, Role.OPERATOR, Protection.DR), truth)
+    if as_json:
+        _print_json(result.to_dict())
+    elif result.store.ok:  # otherwise no stage ran: the error below says it all
+        print_evaluation(result)
+    if not result.store.ok:
+        raise BadInput(result.store.message())
+
+
+def print_evaluation(result: Evaluation) -> None:
+    table = Table("stage", "measure", "value")
+    for stage, measure, value in result.rows():
+        table.add_row(stage, measure, value)
+    out.print(table)
+    out.print(result.store.message(), highlight=False, markup=False)
 
 
 @demo_app.command("accounts")

@@ -195,10 +195,16 @@ def test_date_with_a_format() -> None:
     assert normalize_date("14/05/1987 10:22", "%d/%m/%Y %H:%M") == "1987-05-14T10:22"
 
 
-@pytest.mark.parametrize("raw", ["1987-05-14", "31/02/1987"])
+@pytest.mark.parametrize("raw", ["31/02/1987", "14.05.1987", "mai 1987"])
 def test_date_not_matching_its_format(raw: str) -> None:
     with pytest.raises(Invalid, match="date format"):
         normalize_date(raw, "%d/%m/%Y")
+
+
+@pytest.mark.parametrize(("raw", "iso"), [("1987", "1987"), ("1987-05", "1987-05"),
+                                          ("1987-05-14", "1987-05-14")])
+def test_a_register_may_give_a_partial_iso_date_beside_its_format(raw: str, iso: str) -> None:
+    assert normalize_date(raw, "%d/%m/%Y") == iso
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

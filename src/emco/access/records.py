@@ -86,3 +86,26 @@ def read(access: Access, record_id: int, *, motif: str | None = None,
             raise NotFound(N_("no such record"))  # the same words for absent and out of sight
         p.event.result_count = 1
     return view
+
+
+def identities(access: Access) -> list[tuple[str, str, int]]:
+    """(agency, source id, record id) of every record the principal sees, in id order.
+
+    One audit row for the whole export (its count, not a million object references)."""
+    event = AuditEvent(AuditAction.RECORD_EXPORT, query={"export": "identities"})
+    with access.reading(Permission.RECORD_READ, event) as p:
+        found = list(repo.identities(p.conn, p.scope))
+        p.event.result_count = len(found)
+    return found
+
+
+def census(access: Access) -> dict[str, dict[str, int]]:
+    """How many records the principal sees, per service then per FtM schema."""
+    event = AuditEvent(AuditAction.RECORD_COUNT, query={"count": "agency,schema"})
+    with access.reading(Permission.RECORD_SEARCH, event) as p:
+        counts = repo.count_by_agency_and_schema(p.conn, p.scope)
+        p.event.result_count = sum(counts.values())
+    out: dict[str, dict[str, int]] = {}
+    for (agency, schema), n in sorted(counts.items()):
+        out.setdefault(agency, {})[schema] = n
+    return out

@@ -124,11 +124,13 @@ def normalize_date(raw: str, fmt: str | None = None) -> str:
     text = raw.strip()
     if fmt:
         # Kept to the format's precision: "%d/%m/%Y" gives 1987-05-14, not a midnight
-        # time that would never equal the same date written in ISO form.
+        # time that would never equal the same date written in ISO form. A partial date
+        # in ISO form ("1987", "1987-05") is still read: registers write what they know.
         formatted = registry.date.clean(text, format=fmt)
-        if formatted is None:
-            raise Invalid(f"does not match the date format {fmt!r}")
-        text = formatted
+        if formatted is None and _clean_date(text) is None:
+            raise Invalid(f"does not match the date format {fmt!r} (nor is it an ISO "
+                          "date such as 1987 or 1987-05)")
+        text = formatted or text
     value = _clean_date(text)
     if value is None:
         raise Invalid(

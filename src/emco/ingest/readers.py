@@ -230,7 +230,7 @@ class CsvMappingParser:
                 continue
             ids[spec.mapping.name] = entity_id
             out.append(RawRecord(line, entity_id, spec.mapping.schema.name, props, meta,
-                                 formats))
+                                 formats, spec.mapping.name))
         return out
 
     def excerpt(self, unit: Unit) -> str:

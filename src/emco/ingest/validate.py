@@ -52,6 +52,7 @@ class RawRecord:
     properties: Any
     meta: dict[str, Any] = field(default_factory=dict)
     formats: dict[str, str] = field(default_factory=dict)  # prop -> date format
+    mapping_name: str | None = None  # the entity of a CSV mapping it comes from
 
 
 @dataclass

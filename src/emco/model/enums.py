@@ -80,6 +80,8 @@ class AuditAction(StrEnum):
     LOGOUT = "auth:session:end"
     RECORD_SEARCH = "case:record:search"
     RECORD_READ = "case:record:read"
+    RECORD_EXPORT = "case:record:export"  # the identities of every record in scope, at once
+    RECORD_COUNT = "case:record:count"  # how many records in scope, per service and kind
     BATCH_START = "case:batch:start"
     BATCH_CHUNK = "case:batch:write"
     BATCH_END = "case:batch:end"
@@ -93,6 +95,26 @@ class Outcome(StrEnum):
     OK = "ok"
     DENIED = "denied"
     FAILED = "failed"
+
+
+class NetworkRole(StrEnum):
+    """The part a member plays in a trafficking network."""
+
+    HEAD = "head"
+    LIEUTENANT = "lieutenant"
+    LOGISTICS = "logistics"
+    RETAIL = "retail"
+    FINANCE = "finance"
+    ENFORCER = "enforcer"
+    SUPPLIER = "supplier"
+
+
+class ConflictKind(StrEnum):
+    """Why two services' operations must be deconflicted."""
+
+    PLACE_TIME = "place_time"  # the same place at overlapping times
+    SURVEILLANCE = "surveillance"
+    TRANSFER = "transfer"
 
 
 class BatchStatus(StrEnum):

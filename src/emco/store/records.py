@@ -4,6 +4,7 @@ Reads take a `RecordScope` from the access policy and never return a record outs
 the functions here are only called by `emco.access`.
 """
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -32,6 +33,7 @@ from emco.model.types import Fact, RecordMeta, RecordScope, RecordSummary, Recor
 from emco.store.tables import record_keys, records, statements
 
 REFERENCES_SHOWN = 200
+STREAM_ROWS = 10_000  # rows fetched at a time when streaming a whole table
 
 
 def scope_filter(scope: RecordScope) -> ColumnElement[bool]:
@@ -137,3 +139,23 @@ def count_by_agency(conn: Connection, scope: RecordScope) -> dict[str, int]:
     rows = conn.execute(select(records.c.agency_code, func.count())
                         .where(scope_filter(scope)).group_by(records.c.agency_code))
     return {r[0]: int(r[1]) for r in rows}
+
+
+def count_by_agency_and_schema(conn: Connection, scope: RecordScope
+                               ) -> dict[tuple[str, str], int]:
+    """How many records in scope, per (agency, schema)."""
+    rows = conn.execute(select(records.c.agency_code, records.c.schema, func.count())
+                        .where(scope_filter(scope))
+                        .group_by(records.c.agency_code, records.c.schema))
+    return {(r[0], r[1]): int(r[2]) for r in rows}
+
+
+def identities(conn: Connection, scope: RecordScope) -> Iterator[tuple[str, str, int]]:
+    """(agency, source id, record id) of every record in scope, in id order, streamed
+    (a server-side cursor on PostgreSQL) so that a million records never sit in a
+    driver buffer at once."""
+    query = (select(records.c.agency_code, records.c.source_id, records.c.id)
+             .where(scope_filter(scope)).order_by(records.c.id)
+             .execution_options(yield_per=STREAM_ROWS))
+    for agency, source_id, record_id in conn.execute(query):
+        yield agency, source_id, int(record_id)

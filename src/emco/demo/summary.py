@@ -1,0 +1,57 @@
+"""What the platform found after `emco demo load`: a few lines, each stage adding its own.
+
+Each later stage replaces its `None` in `FINDINGS` by a function of a staff operator's
+`Access` (who sees every record) returning its lines, usually one ("Resolution: 1,234
+records in 456 entities, 12 pairs to review."). The keys are those of
+`emco.demo.evaluate.STAGES`, with "store" first.
+"""
+
+from collections.abc import Callable, Sequence
+
+from emco.access import records
+from emco.access.gate import Access
+from emco.ingest.pipeline import IngestSummary
+
+Finding = Callable[[Access], list[str]]
+
+
+def holdings(access: Access) -> list[str]:
+    """The records held: a total, then one line per service with its kinds of record."""
+    census = records.census(access)
+    total = sum(sum(kinds.values()) for kinds in census.values())
+    lines = [f"The platform holds {total:,} record{'' if total == 1 else 's'} of "
+             f"{len(census)} service{'' if len(census) == 1 else 's'}:"]
+    for agency, kinds in census.items():
+        ordered = sorted(kinds.items(), key=lambda kind: (-kind[1], kind[0]))
+        lines.append(f"  {agency:<8} {sum(kinds.values()):>9,}  (" +
+                     ", ".join(f"{schema} {n:,}" for schema, n in ordered) + ")")
+    return lines
+
+
+FINDINGS: dict[str, Finding | None] = {
+    "store": holdings,
+    "resolve": None,
+    "deconflict": None,
+    "network": None,
+    "risk": None,
+}
+
+STAGE_NAMES = {"resolve": "resolution", "deconflict": "deconfliction",
+               "network": "network mapping", "risk": "risk assessment"}
+
+
+def summary(access: Access, loaded: Sequence[IngestSummary]) -> list[str]:
+    """The lines to print after a load: what is held, the rows rejected by this load,
+    each existing stage's findings, and which stages do not exist yet."""
+    lines: list[str] = []
+    for name, finding in FINDINGS.items():
+        if finding is not None:
+            lines += finding(access)
+        if name == "store":
+            rejected = sum(s.rejected for s in loaded)
+            lines.append(f"Rejected rows in this load: {rejected:,}"
+                         + (" (see the quarantine files above)." if rejected else "."))
+    absent = [STAGE_NAMES.get(name, name) for name, f in FINDINGS.items() if f is None]
+    if absent:
+        lines.append(f"Not run, as no such stage exists yet: {', '.join(absent)}.")
+    return lines
