@@ -272,8 +272,9 @@ def demo_generate(
                         progress=lambda done, total: bar.update(task, completed=done,
                                                                 total=total))
     out.print(f"Scenario written to {made.folder}: {made.networks} networks, "
-              f"{made.people:,} people, {made.total:,} records across "
-              f"{len(made.records)} services; {made.overlaps} overlapping investigations, "
+              f"{made.people:,} people, {made.total - made.calls:,} records and "
+              f"{made.calls:,} call records across {len(made.records)} services; "
+              f"{made.overlaps} overlapping investigations, "
               f"{made.conflicts} operation conflicts, {made.under_assessed} under-assessed "
               "detainees in the truth.", highlight=False)
 

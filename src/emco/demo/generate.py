@@ -30,7 +30,8 @@ class Generated:
     folder: Path
     networks: int = 0
     people: int = 0
-    records: dict[str, int] = field(default_factory=dict)
+    records: dict[str, int] = field(default_factory=dict)  # per service, calls included
+    calls: int = 0
     overlaps: int = 0
     conflicts: int = 0
     under_assessed: int = 0
@@ -104,6 +105,7 @@ def _write(seed: int, scale: float, call_rate: float, out: Path,
                    "under_assessed": under})
     result.networks = cells
     result.records = writer.counts()
+    result.calls = writer.calls()
     result.overlaps, result.conflicts, result.under_assessed = (
         len(overlaps), len(conflicts), len(under))
     return result

@@ -93,6 +93,7 @@ class _Output:
     lines: int = 1  # the header
     seen: set[str] = field(default_factory=set)
     records: int = 0
+    calls: int = 0
 
 
 class ScenarioWriter:
@@ -145,8 +146,9 @@ class ScenarioWriter:
             for raw in parsed:
                 truth = e.truths.get(raw.mapping_name or "")
                 if truth:
-                    self._truth(e.agency, raw.source_id, truth, out,
-                                dedupe=raw.schema != "Call")
+                    call = raw.schema == "Call"
+                    out.calls += call
+                    self._truth(e.agency, raw.source_id, truth, out, dedupe=not call)
 
     def _truth(self, agency: str, source_id: str, entity: str, out: _Output,
                dedupe: bool = True) -> None:
@@ -192,6 +194,9 @@ class ScenarioWriter:
 
     def counts(self) -> dict[str, int]:
         return {agency: out.records for agency, out in self.outputs.items()}
+
+    def calls(self) -> int:
+        return sum(out.calls for out in self.outputs.values())
 
 
 def _copy_lines(path: Path, fp: IO[bytes], separator: bytes) -> None:
