@@ -232,6 +232,23 @@ class Viewer:
                         "involved": [ids[link.source], ids[link.target]],
                         "location": [cell.network.city]}}
                 yield Emit("OFAST", link.id, record)
+        for incident in cell.incidents:
+            if incident.kind == "co_offending":
+                event = self.incident_event("OFAST", incident, ids)
+                if event:
+                    yield event
+
+    def incident_event(self, agency: str, incident: Any, ids: dict[str, str]) -> Emit | None:
+        """An incident as an FtM Event naming the people the service knows of it."""
+        involved = [ids[p] for p in [incident.person, *incident.others] if p in ids]
+        if not involved:
+            return None
+        return Emit(agency, incident.id, {
+            "id": self._sid(agency, "e"), "schema": "Event", "properties": {
+                "name": [incident.detail], "date": [incident.day.isoformat()],
+                "involved": involved, "location": [incident.place],
+                "keywords": [incident.kind]},
+            "meta": self.meta(agency, incident.day)})
 
     def dnpj_calls(self, cell: Cell) -> Iterator[Emit]:
         """Call detail records of the lines a judicial police team intercepted."""
@@ -356,9 +373,19 @@ class Viewer:
     def dnred(self, cell: Cell) -> Iterator[Emit]:
         """Customs: seizures, importers, the supplier's companies."""
         rng = self.rng
+        seized = {i.person for i in cell.incidents if i.kind == "seizure"}
         for person in cell.members("supplier", "logistics"):
-            if rng.random() < 0.6:
+            if person.id in seized or rng.random() < 0.6:
                 yield self._csv_person("DNRED", cell, person, vehicle=True)
+        for incident in cell.incidents:
+            if incident.kind == "seizure":  # the customs report names the carrier
+                emit = self._csv_person("DNRED", cell, cell.people[incident.person],
+                                        vehicle=False)
+                assert emit.row is not None
+                emit.row.update(adresse=incident.place, saisie=incident.detail,
+                                date_fiche=incident.day.isoformat())
+                emit.truths["seizure"] = incident.id
+                yield emit
         for company in cell.companies.values():
             if company.front and company.trade in ("import-export", "location de voitures") \
                     and rng.random() < 0.8:

@@ -159,6 +159,7 @@ class Incident:
     day: date
     place: str
     detail: str
+    others: list[str] = field(default_factory=list)  # also involved (co-offenders)
 
 
 @dataclass
@@ -568,6 +569,22 @@ class WorldMaker:
                                                person.detained[1],  # type: ignore[index]
                                                "téléphone découvert lors d'une fouille de cellule"))
             cell.declared.append((person.id, "DAP", "escorte niveau 1"))
+        for _ in range(rng.randint(1, 2)):  # goods seized on the way in
+            carrier = rng.choice(cell.members("logistics") or cell.members())
+            suppliers = [s.id for s in cell.members("supplier")]
+            cell.incidents.append(Incident(
+                self.ids.next("I"), carrier.id, "seizure", _day(rng),
+                rng.choice(("port du Havre", "péage de Saint-Arnoult", "A7, Vienne",
+                            "gare de Marseille-Saint-Charles")),
+                f"saisie de {rng.randint(20, 900)} kg de {cell.network.drug}",
+                suppliers[:1]))
+        retail = cell.members("retail")
+        if len(retail) >= 2:  # arrested together on the selling point
+            caught = rng.sample(retail, min(3, len(retail)))
+            cell.incidents.append(Incident(
+                self.ids.next("I"), caught[0].id, "co_offending", _day(rng),
+                cell.network.estate, "interpellés ensemble sur le point de vente",
+                [p.id for p in caught[1:]]))
         for enforcer in cell.members("enforcer"):
             if rng.random() < 0.5:
                 cell.incidents.append(Incident(self.ids.next("I"), enforcer.id, "armed_violence",

@@ -20,7 +20,7 @@ from emco.ingest.readers import CsvMappingParser
 
 # The column layouts and FollowTheMoney mappings of the CSV services.
 REGISTER = ["fiche", "nom", "prenom", "naissance", "telephone", "adresse", "immatriculation",
-            "modele", "date_fiche", "societe", "siren"]
+            "modele", "date_fiche", "societe", "siren", "saisie"]
 REGISTER_MAPPING: dict[str, Any] = {
     "meta": {"observed": "date_fiche"},
     "entities": {
@@ -41,6 +41,10 @@ REGISTER_MAPPING: dict[str, Any] = {
         "company": {"schema": "Company", "keys": ["siren"], "properties": {
             "name": {"column": "societe", "required": True},
             "registrationNumber": {"column": "siren"}}},
+        "seizure": {"schema": "Event", "keys": ["fiche", "saisie"], "properties": {
+            "name": {"column": "saisie", "required": True},
+            "date": {"column": "date_fiche"}, "location": {"column": "adresse"},
+            "involved": {"entity": "person"}, "keywords": {"literal": "seizure"}}},
         "fleet": {"schema": "Ownership", "keys": ["siren", "immatriculation"], "properties": {
             "owner": {"entity": "company", "required": True},
             "asset": {"entity": "vehicle", "required": True},
