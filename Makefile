@@ -54,5 +54,7 @@ migration: install
 		'from alembic import command; from emco.store.db import Database; \
 		from emco.store.migrate import alembic_config, upgrade; \
 		db = Database("sqlite:///var/migration.sqlite3"); upgrade(db); \
-		command.revision(alembic_config(db), message="$(m)", autogenerate=True)'
+		n = len(list(__import__("pathlib").Path("src/emco/store/migrations/versions").glob("0*.py"))); \
+		command.revision(alembic_config(db), message="$(m)", autogenerate=True, \
+		rev_id=f"{n + 1:04d}")'
 	$(BIN)/ruff format src/emco/store/migrations/versions

@@ -262,16 +262,19 @@ def test_demo_evaluate_json_has_the_store_block_and_null_stages(scenario: Path) 
     result = invoke("demo", "evaluate", str(scenario), "--json")
     assert result.exit_code == 0, result.output
     assert len(result.stdout.splitlines()) == 1
-    assert json.loads(result.stdout) == {"store": STORE_OK, "resolve": None,
-                                         "deconflict": None, "network": None, "risk": None}
+    data = json.loads(result.stdout)
+    assert {k: data[k] for k in ("store", "deconflict", "network", "risk")} == {
+        "store": STORE_OK, "deconflict": None, "network": None, "risk": None}
+    assert set(data["resolve"]) == {"records", "pairwise", "cluster"}  # the stage exists
 
 
 def test_demo_evaluate_table_says_absent_never_0(scenario: Path) -> None:
     result = invoke("demo", "evaluate", str(scenario))
     assert result.exit_code == 0, result.output
     rows = [line.split() for line in result.stdout.splitlines()]
-    for stage in ("resolve", "deconflict", "network", "risk"):
+    for stage in ("deconflict", "network", "risk"):
         assert any(stage in row and "absent" in row for row in rows), result.stdout
+    assert not any("resolve" in row and "absent" in row for row in rows)
     assert "The truth matches the store: 4 records, none missing, none unknown." \
         in result.stdout
 
@@ -284,7 +287,7 @@ def test_demo_evaluate_shows_a_stage_plugged_in(scenario: Path,
         "nmi": 0.5, "heads_precision_at_k": 1.0})
     as_json = json.loads(invoke("demo", "evaluate", str(scenario), "--json").stdout)
     assert as_json["network"] == {"nmi": 0.5, "heads_precision_at_k": 1.0}
-    assert as_json["resolve"] is None
+    assert as_json["risk"] is None
     table = invoke("demo", "evaluate", str(scenario)).stdout
     assert any(line.split() == ["│", "network", "│", "nmi", "│", "0.500", "│"]
                for line in table.splitlines()), table

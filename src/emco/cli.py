@@ -1,5 +1,6 @@
 """The `emco` command. Each command calls the same stage function as the API and pages."""
 
+import csv
 import json
 import os
 import sys
@@ -34,6 +35,14 @@ from emco.model.enums import (
     SourceReliability,
 )
 from emco.model.types import RecordMeta
+from emco.resolve.service import (
+    Thresholds,
+    explain,
+    explanation_dict,
+    export_entities,
+    record_ref,
+    resolve,
+)
 from emco.settings import Settings, get_settings
 from emco.store import agencies
 from emco.store.db import Database
@@ -60,11 +69,15 @@ agency_app = typer.Typer(help="Participating services.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demonstration data.", no_args_is_help=True)
+resolve_app = typer.Typer(help="Cross-service entity resolution: run it (incremental by "
+                               "default), export it, explain a pair.",
+                          invoke_without_command=True)
 app.add_typer(db_app, name="db")
 app.add_typer(agency_app, name="agency")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
+app.add_typer(resolve_app, name="resolve")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -345,6 +358,96 @@ def demo_accounts() -> None:
         out.print(f"  login [bold]{account.username}[/bold]  password [bold]{password}"
                   f"[/bold]   ({account.what})", highlight=False)
     out.print()
+
+
+def thresholds(settings: Settings) -> Thresholds:
+    return Thresholds(settings.resolve_match_threshold, settings.resolve_review_threshold)
+
+
+@resolve_app.callback()
+def resolve_cmd(
+    ctx: typer.Context,
+    full: Annotated[bool, typer.Option("--full", help="Score every pair again with the "
+                                                      "batch model (Splink).")] = False,
+    retrain: Annotated[bool, typer.Option("--retrain", help="Train a new model version "
+                                                            "first.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Resolve the records: new and changed ones against everything already resolved,
+    or all of them with --full."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = get_settings()
+    db = _db(settings)
+    operator = staff_principal(db, Role.OPERATOR, Protection.DR)
+    with err.status("Resolving…"):
+        summary = resolve(operator, thresholds(settings), full=full, retrain=retrain)
+    if as_json:
+        _print_json(summary.to_dict())
+        return
+    s = summary
+    out.print(f"Model version {s.model_version}{' (trained now)' if s.trained else ''}; "
+              f"{s.featured:,} records featured, {s.scored_pairs:,} pairs judged by the "
+              f"model ({s.positive:,} same, {s.unsure:,} for review, {s.negative:,} apart), "
+              f"{s.rule_links:,} links by identifier. {s.entities:,} entities; "
+              f"{s.merged_records:,} records merged with others; {s.changed:,} records "
+              "changed entity.", highlight=False)
+
+
+@resolve_app.command("export")
+def resolve_export(
+    format: Annotated[str, typer.Option(help="csv: one row per record.")] = "csv",
+    output: Annotated[Path | None, typer.Option("--out", help="File to write; standard "
+                                                               "output when not given.")] = None,
+) -> None:
+    """One row per record: agency, source record id, resolved entity id."""
+    if format != "csv":
+        raise BadInput(f"unknown format {format!r}; use csv", field="format")
+    db = _db(get_settings())
+    rows = export_entities(staff_principal(db, Role.OPERATOR, Protection.DR))
+    stream = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+    try:
+        writer = csv.writer(stream)
+        writer.writerow(["agency", "source_id", "entity_id"])
+        writer.writerows(rows)
+    finally:
+        if output:
+            stream.close()
+
+
+@resolve_app.command("explain")
+def resolve_explain(
+    left: Annotated[str, typer.Argument(help="A record: its id, or AGENCY:SOURCE_ID.")],
+    right: Annotated[str, typer.Argument(help="The other record.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Why two records are (or are not) one entity: the score and its parts."""
+    db = _db(get_settings())
+    operator = staff_principal(db, Role.OPERATOR, Protection.DR)
+    a, b = record_ref(operator, left), record_ref(operator, right)
+    result = explain(operator, a, b)
+    data = explanation_dict(result)
+    if as_json:
+        _print_json(data)
+        return
+    table = Table("comparison", "level", "weight", f"record {a}", f"record {b}")
+    for part in data["parts"]:
+        table.add_row(part["comparison"], part["level"], f"{part['weight']:+.2f}",
+                      str(part["left"]), str(part["right"]))
+    out.print(table)
+    if data["probability"] is None:
+        out.print("No model score: one of the records is not a person, or no model is "
+                  "trained yet.")
+    else:
+        out.print(f"Match probability {data['probability']:.4f} "
+                  f"(weight {data['match_weight']:+.2f}).", highlight=False)
+    out.print(f"Entities: {data['left_entity']} and {data['right_entity']}"
+              f"{' (the same)' if data['left_entity'] == data['right_entity'] else ''}.",
+              highlight=False)
+    for j in data["judgements"]:
+        state = "superseded" if j["superseded_at"] else "standing"
+        out.print(f"  {j['created_at']}  {j['author']}: {j['verdict']} ({state})",
+                  highlight=False)
 
 
 @app.command("serve")

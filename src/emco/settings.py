@@ -55,6 +55,16 @@ class Settings(BaseSettings):
         description="Processes that validate and normalise records during ingestion; "
         "0 picks one per CPU beyond the first.",
     )
+    resolve_match_threshold: float = Field(
+        default=0.5, gt=0, lt=1,
+        description="A pair of records the model scores at least this (a match "
+        "probability) is merged.",
+    )
+    resolve_review_threshold: float = Field(
+        default=0.2, gt=0, lt=1,
+        description="A pair scored between this and the match threshold goes to the "
+        "review queue for an operator to decide.",
+    )
     host: str = Field(default="127.0.0.1", description="Address the web server listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port of the web server.")
     session_idle_minutes: int = Field(
@@ -76,6 +86,13 @@ class Settings(BaseSettings):
         if not self.database_url:  # frozen: set once, here
             object.__setattr__(self, "database_url",
                                f"sqlite:///{self.data_dir / 'emco.sqlite3'}")
+        return self
+
+    @model_validator(mode="after")
+    def _thresholds_in_order(self) -> "Settings":
+        if self.resolve_review_threshold > self.resolve_match_threshold:
+            raise ValueError("EMCO_RESOLVE_REVIEW_THRESHOLD must not exceed "
+                             "EMCO_RESOLVE_MATCH_THRESHOLD")
         return self
 
     @field_validator("default_region")

@@ -11,11 +11,14 @@ from emco.model.types import Principal, RecordScope
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OPERATOR: frozenset({Permission.RECORD_READ, Permission.RECORD_SEARCH,
-                              Permission.AGENCY_READ}),
+                              Permission.AGENCY_READ, Permission.RESOLVE_RUN,
+                              Permission.RESOLVE_EXPLAIN, Permission.JUDGEMENT_CREATE,
+                              Permission.REVIEW_READ, Permission.ENTITY_EXPORT}),
     Role.LIAISON: frozenset({Permission.RECORD_READ, Permission.RECORD_SEARCH,
-                             Permission.RECORD_INGEST, Permission.AGENCY_READ}),
+                             Permission.RECORD_INGEST, Permission.AGENCY_READ,
+                             Permission.RESOLVE_EXPLAIN}),
     Role.ANALYST: frozenset({Permission.RECORD_READ, Permission.RECORD_SEARCH,
-                             Permission.AGENCY_READ}),
+                             Permission.AGENCY_READ, Permission.RESOLVE_EXPLAIN}),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.AUDIT_VERIFY,
                              Permission.AGENCY_READ}),
     Role.ADMIN: frozenset({Permission.USER_CREATE, Permission.USER_UPDATE,

@@ -35,8 +35,14 @@ from emco.demo.truth import Truth
 
 Evaluator = Callable[[Access, Truth], dict[str, Any]]
 
+def _resolve(access: Access, truth: Truth) -> dict[str, Any]:
+    from emco.demo.grade_resolution import grade  # it uses this module's measures
+
+    return grade(access, truth)
+
+
 STAGES: dict[str, Evaluator | None] = {
-    "resolve": None,  # pairwise and cluster precision/recall/F1 over the truth's records
+    "resolve": _resolve,  # pairwise and cluster precision/recall/F1 over the truth's records
     "deconflict": None,  # overlaps and conflicts found/missed/false
     "network": None,  # community NMI, heads precision at k
     "risk": None,  # under-assessed persons found/missed/false

@@ -455,8 +455,8 @@ class WorldMaker:
         if person.nationality in ("NL", "ES", "BE", "MA") and person.role() == "supplier":
             prefix = {"NL": "+316", "ES": "+346", "BE": "+3247", "MA": "+2126"}
             return prefix[person.nationality] + f"{_scramble(n, 10**8):08d}"
-        mobile = "67"[n % 2]
-        return f"+33{mobile}{_scramble(n // 2, 10**8):08d}"
+        value = _scramble(n, 2 * 10**8)
+        return f"+33{6 + value // 10**8}{value % 10**8:08d}"
 
     def _plate(self) -> str:
         letters = "ABCDEFGHJKLMNPQRSTVWXYZ"  # French plates skip I, O and U

@@ -68,6 +68,11 @@ class Permission(StrEnum):
     AGENCY_READ = "admin:agency:read"
     USER_CREATE = "admin:user:create"
     USER_UPDATE = "admin:user:update"
+    RESOLVE_RUN = "resolve:batch:run"
+    RESOLVE_EXPLAIN = "resolve:pair:explain"
+    JUDGEMENT_CREATE = "resolve:judgement:create"
+    REVIEW_READ = "resolve:queue:read"
+    ENTITY_EXPORT = "resolve:entity:export"
     AUDIT_READ = "audit:log:read"
     AUDIT_VERIFY = "audit:log:verify"
 
@@ -89,6 +94,12 @@ class AuditAction(StrEnum):
     USER_CREATE = "admin:user:create"
     USER_PASSWORD = "admin:user:password"  # noqa: S105 (an action name, not a secret)
     AUDIT_VERIFY = "audit:log:verify"
+    RESOLVE_READ = "resolve:batch:read"
+    RESOLVE_RUN = "resolve:batch:run"
+    RESOLVE_EXPLAIN = "resolve:pair:explain"
+    JUDGEMENT_CREATE = "resolve:judgement:create"
+    REVIEW_READ = "resolve:queue:read"
+    ENTITY_EXPORT = "resolve:entity:export"
 
 
 class Outcome(StrEnum):
@@ -121,3 +132,11 @@ class BatchStatus(StrEnum):
     RUNNING = "running"
     COMPLETE = "complete"
     FAILED = "failed"  # nothing usable in the input; nothing written
+
+
+class Verdict(StrEnum):
+    """A judgement on whether two records are the same real person or thing."""
+
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+    UNSURE = "unsure"

@@ -10,6 +10,7 @@ from emco.model.enums import (
     Protection,
     Role,
     SourceReliability,
+    Verdict,
 )
 
 
@@ -97,3 +98,20 @@ class RecordView:
     ingested_at: datetime
     facts: list[Fact] = field(default_factory=list)
     referenced_by: list[RecordSummary] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A decision on a pair of records, as it stands: by the model (`model:N`), a rule
+    (`rule:NAME`) or an operator (a username)."""
+
+    left: int
+    right: int
+    verdict: Verdict
+    score: float | None
+    author: str
+    id: int = 0
+
+    @property
+    def human(self) -> bool:
+        return not self.author.startswith(("model:", "rule:"))

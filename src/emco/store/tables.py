@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -176,4 +177,70 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# --- resolution -----------------------------------------------------------------------------
+
+# Every decision on a pair of records, never updated but to be superseded (soft delete):
+# the model's at each run, an identifier rule's, an operator's. Clusters are computed from
+# the current rows; an operator's row always wins over the model's.
+judgements = Table(
+    "judgements",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("left_id", BigId, ForeignKey("records.id"), nullable=False),
+    Column("right_id", BigId, ForeignKey("records.id"), nullable=False),  # left < right
+    Column("verdict", String(16), nullable=False),  # positive, negative, unsure
+    Column("score", Float, nullable=True),  # the model's match probability
+    Column("author", String(100), nullable=False),  # model:N, rule:NAME or a username
+    Column("evidence", Text, nullable=True),  # JSON: the score's parts, or the reason
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("superseded_at", DateTime(timezone=True), nullable=True),
+    Index(None, "left_id", "right_id"),
+    Index(None, "right_id"),
+)
+
+# The resolved entity of every record: derived from the judgements, kept so that entity
+# ids stay stable from one resolution to the next.
+record_entities = Table(
+    "record_entities",
+    metadata,
+    Column("record_id", BigId, ForeignKey("records.id"), primary_key=True,
+           autoincrement=False),
+    Column("entity_id", String(16), nullable=False),
+    Index(None, "entity_id"),
+)
+
+# What the resolver compares, per record, and the keys that find a record's candidates.
+resolve_features = Table(
+    "resolve_features",
+    metadata,
+    Column("record_id", BigId, ForeignKey("records.id"), primary_key=True,
+           autoincrement=False),
+    Column("kind", String(16), nullable=False),  # person, company, vehicle, account
+    Column("content_hash", String(32), nullable=False),  # the record's, when computed
+    Column("features", Text, nullable=False),  # JSON
+)
+
+resolve_keys = Table(
+    "resolve_keys",
+    metadata,
+    Column("kind", String(8), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("record_id", BigId, primary_key=True),
+    Index(None, "record_id"),
+    sqlite_with_rowid=False,
+)
+
+# Trained models, versioned: Splink's JSON settings with their m and u probabilities,
+# and the term frequencies the real-time matcher needs.
+resolve_models = Table(
+    "resolve_models",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("records", Integer, nullable=False),
+    Column("settings", Text, nullable=False),
+    Column("term_frequencies", Text, nullable=False),
 )

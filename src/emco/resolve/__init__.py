@@ -1,0 +1,1 @@
+"""Cross-service entity resolution: features, model, judgements, clusters, matcher."""

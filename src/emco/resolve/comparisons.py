@@ -1,0 +1,152 @@
+"""The comparisons of the person model, each level written twice, side by side: as SQL
+for Splink's batch run on DuckDB (or Spark), and as Python for the real-time matcher.
+A test scores pairs both ways and requires the same levels.
+
+Levels are tried in order; the first that holds is the pair's level for that comparison
+(like the CASE WHEN Splink generates).
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+
+Row = dict[str, Any]
+Predicate = Callable[[Row, Row], bool]
+
+
+@dataclass(frozen=True)
+class Level:
+    label: str
+    sql: str
+    test: Predicate
+    is_null: bool = False
+    tf_column: str | None = None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    description: str
+    levels: tuple[Level, ...]
+
+    def level_of(self, left: Row, right: Row) -> int:
+        """Splink's comparison vector value: -1 for the null level, then counting down
+        from the most similar level to 0 for the last ("else")."""
+        top = len(self.levels) - 2  # levels other than the null level, minus one
+        for i, level in enumerate(self.levels):
+            if level.test(left, right):
+                return -1 if level.is_null else top - (i - 1)
+        return 0
+
+    def splink(self) -> dict[str, Any]:
+        levels = []
+        for level in self.levels:
+            spec: dict[str, Any] = {"sql_condition": level.sql, "label_for_charts": level.label}
+            if level.is_null:
+                spec["is_null_level"] = True
+            if level.tf_column:
+                spec["tf_adjustment_column"] = level.tf_column
+                spec["tf_adjustment_weight"] = 1.0
+            levels.append(spec)
+        return {"output_column_name": self.name, "comparison_description": self.description,
+                "comparison_levels": levels}
+
+
+def _jw(a: str | None, b: str | None) -> float:
+    if a is None or b is None:
+        return 0.0
+    return float(JaroWinkler.similarity(a, b))
+
+
+def _null(col: str) -> Level:
+    return Level("null", f'"{col}_l" IS NULL OR "{col}_r" IS NULL',
+                 lambda a, b: a[col] is None or b[col] is None, is_null=True)
+
+
+def _else() -> Level:
+    return Level("else", "ELSE", lambda a, b: True)
+
+
+def _exact(col: str, tf: bool = False) -> Level:
+    return Level("exact", f'"{col}_l" = "{col}_r"', lambda a, b: a[col] == b[col],
+                 tf_column=col if tf else None)
+
+
+def _swapped() -> Level:
+    return Level("first and last names swapped", '"fn_l" = "sn_r" AND "sn_l" = "fn_r"',
+                 lambda a, b: a["fn"] is not None and a["fn"] == b["sn"]
+                 and a["sn"] is not None and a["sn"] == b["fn"])
+
+
+def _jaro(col: str, threshold: float) -> Level:
+    return Level(f"Jaro-Winkler ≥ {threshold}",
+                 f'jaro_winkler_similarity("{col}_l", "{col}_r") >= {threshold}',
+                 lambda a, b: _jw(a[col], b[col]) >= threshold)
+
+
+def _phonetic(col: str) -> Level:
+    mp = f"{col}_mp"
+    return Level("sounds alike", f'"{mp}_l" = "{mp}_r"',
+                 lambda a, b: a[mp] is not None and a[mp] == b[mp])
+
+
+def _shared(col: str, label: str) -> tuple[Level, Level, Level]:
+    return (
+        Level("null", f'len("{col}_l") = 0 OR len("{col}_r") = 0',
+              lambda a, b: not a[col] or not b[col], is_null=True),
+        Level(label, f'list_has_any("{col}_l", "{col}_r")',
+              lambda a, b: bool(set(a[col]) & set(b[col]))),
+        _else(),
+    )
+
+
+def _dob_swapped(a: Row, b: Row) -> bool:
+    return (a["dob"] is not None and b["dob"] is not None and a["dob_y"] == b["dob_y"]
+            and a["dob_m"] == b["dob_d"] and a["dob_d"] == b["dob_m"])
+
+
+def _dob_typo(a: Row, b: Row) -> bool:
+    return (a["dob"] is not None and b["dob"] is not None
+            and Levenshtein.distance(a["dob"], b["dob"]) <= 1)
+
+
+PERSON: tuple[Comparison, ...] = (
+    Comparison("first_name", "Given name", (
+        _null("fn"), _exact("fn", tf=True), _swapped(), _jaro("fn", 0.92),
+        _phonetic("fn"), _jaro("fn", 0.8), _else())),
+    Comparison("surname", "Surname, particles joined", (
+        _null("sn"), _exact("sn", tf=True), _swapped(), _jaro("sn", 0.92),
+        _phonetic("sn"), _jaro("sn", 0.8), _else())),
+    Comparison("birth_date", "Date of birth, complete or partial", (
+        Level("null", '"dob_y_l" IS NULL OR "dob_y_r" IS NULL',
+              lambda a, b: a["dob_y"] is None or b["dob_y"] is None, is_null=True),
+        Level("same date", '"dob_l" = "dob_r"',
+              lambda a, b: a["dob"] is not None and a["dob"] == b["dob"]),
+        Level("day and month swapped",
+              '"dob_l" IS NOT NULL AND "dob_r" IS NOT NULL AND "dob_y_l" = "dob_y_r" '
+              'AND "dob_m_l" = "dob_d_r" AND "dob_d_l" = "dob_m_r"', _dob_swapped),
+        Level("one character apart",
+              '"dob_l" IS NOT NULL AND "dob_r" IS NOT NULL AND '
+              'levenshtein("dob_l", "dob_r") <= 1', _dob_typo),
+        Level("same year and month", '"dob_y_l" = "dob_y_r" AND "dob_m_l" = "dob_m_r"',
+              lambda a, b: a["dob_y"] == b["dob_y"] and a["dob_m"] is not None
+              and a["dob_m"] == b["dob_m"]),
+        Level("same year", '"dob_y_l" = "dob_y_r"', lambda a, b: a["dob_y"] == b["dob_y"]),
+        _else())),
+    Comparison("phone", "Phone numbers (E.164)", _shared("phones", "a number in common")),
+    Comparison("identity_document", "Identity document numbers",
+               _shared("ids", "a document in common")),
+    Comparison("birthplace", "Place of birth", (_null("birthplace"), _exact("birthplace"),
+                                                _else())),
+    Comparison("gender", "Gender", (_null("gender"), _exact("gender"), _else())),
+)
+
+# Two records are compared when they share one of these keys (features.keys()).
+BLOCKING_KEYS = ("k_fs", "k_sy", "k_fd", "k_sf", "k_fi", "name_key")
+BLOCKING_ARRAYS = ("phones", "ids")
+
+
+def levels(comparisons: Sequence[Comparison], left: Row, right: Row) -> list[int]:
+    return [c.level_of(left, right) for c in comparisons]

@@ -1,0 +1,180 @@
+"""What resolution compares: each record's facts turned into comparable features, and
+the blocking keys that find its candidates.
+
+The same functions serve the batch model (a table of features for Splink) and the
+real-time matcher (features of one new record), so both see a record alike.
+"""
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from rigour.text.phonetics import metaphone
+
+from emco.ingest.normalize import PARTICLES, fold
+
+# Schemata resolved by the probabilistic model, and by identifiers.
+PERSON_SCHEMATA = frozenset({"Person"})
+COMPANY_SCHEMATA = frozenset({"Company", "Organization", "LegalEntity", "PublicBody"})
+IDENTIFIED = {"Vehicle": "plate", "BankAccount": "iban"}
+LEGAL_FORMS = frozenset({"sarl", "sas", "sasu", "eurl", "sa", "sci", "snc", "ltd", "llc",
+                         "bv", "gmbh", "sl", "fze", "fzco", "inc", "cie", "et"})
+_UPPER_WORD = re.compile(r"^[^\W\d_][^\W\d_'\-]*$")
+
+Statement = tuple[str, str, str, str]  # prop, type, value, original
+
+
+@dataclass(frozen=True)
+class PersonFeatures:
+    """One person record as the model compares it. Names are folded (no case, accents or
+    script), surname particles joined ("ben ali" -> "benali")."""
+
+    record_id: int
+    agency: str
+    fn: str | None  # first given name
+    sn: str | None  # surname
+    fn_mp: str | None  # their phonetic keys
+    sn_mp: str | None
+    name_key: str | None  # all name words, sorted: the same for swapped names
+    dob: str | None  # YYYY-MM-DD when complete
+    dob_y: int | None
+    dob_m: int | None
+    dob_d: int | None
+    birthplace: str | None
+    gender: str | None
+    phones: tuple[str, ...]
+    ids: tuple[str, ...]
+
+    @property
+    def usable(self) -> bool:
+        """A record with neither a name nor an identifier is never merged automatically."""
+        return bool(self.sn or self.fn or self.phones or self.ids)
+
+    def keys(self) -> list[tuple[str, str]]:
+        """Blocking keys: two records are compared when they share one. The same keys
+        are columns of the batch's input (`k_*`), so the batch and the real-time matcher
+        compare the same pairs."""
+        return person_keys(self.row())
+
+    def row(self) -> dict[str, Any]:
+        """The record as a row of the model's input table."""
+        fs = f"{self.fn_mp}|{self.sn_mp}" if self.fn_mp and self.sn_mp else None
+        sy = f"{self.sn_mp}|{self.dob_y}" if self.sn_mp and self.dob_y else None
+        fd = f"{self.fn_mp}|{self.dob}" if self.fn_mp and self.dob else None
+        # A typing error in one name still leaves the sound of the other and an initial.
+        sf = f"{self.sn_mp}|{self.fn[0]}" if self.sn_mp and self.fn else None
+        fi = f"{self.fn_mp}|{self.sn[0]}" if self.fn_mp and self.sn else None
+        return {"unique_id": self.record_id, "agency": self.agency, "fn": self.fn,
+                "sn": self.sn, "fn_mp": self.fn_mp, "sn_mp": self.sn_mp,
+                "name_key": self.name_key, "dob": self.dob, "dob_y": self.dob_y,
+                "dob_m": self.dob_m, "dob_d": self.dob_d, "birthplace": self.birthplace,
+                "gender": self.gender, "phones": list(self.phones), "ids": list(self.ids),
+                "k_fs": fs, "k_sy": sy, "k_fd": fd, "k_sf": sf, "k_fi": fi}
+
+
+def person_keys(row: dict[str, Any]) -> list[tuple[str, str]]:
+    """The blocking keys of a person row (as `PersonFeatures.keys`)."""
+    keys = [(kind, row[column]) for kind, column in
+            (("fs", "k_fs"), ("sy", "k_sy"), ("fd", "k_fd"), ("sf", "k_sf"), ("fi", "k_fi"),
+             ("nk", "name_key")) if row.get(column)]
+    keys += [("ph", p) for p in row.get("phones") or ()]
+    keys += [("id", i) for i in row.get("ids") or ()]
+    return [(k, str(v)[:200]) for k, v in keys]
+
+
+def person_features(record_id: int, agency: str, statements: Iterable[Statement]
+                    ) -> PersonFeatures:
+    props: dict[str, list[tuple[str, str]]] = {}
+    for prop, _type, value, original in statements:
+        props.setdefault(prop, []).append((value, original))
+    first, last = _names(props)
+    fn = first.split(" ")[0] if first else None
+    sn = last.replace(" ", "") if last else None  # particles joined: "ben ali" -> "benali"
+    words = sorted([*(first.split(" ") if first else []), *([sn] if sn else [])])
+    dob, y, m, d = _birth(props.get("birthDate", []))
+    phones = tuple(sorted({v for v, _ in props.get("phone", [])}))
+    ids = tuple(sorted({v for p in ("idNumber", "passportNumber", "socialSecurityNumber")
+                        for v, _ in props.get(p, [])}))
+    place = props.get("birthPlace", [(None, None)])[0][0]
+    gender = props.get("gender", [(None, None)])[0][0]
+    return PersonFeatures(
+        record_id=record_id, agency=agency, fn=fn, sn=sn, fn_mp=phonetic(fn),
+        sn_mp=phonetic(sn), name_key=" ".join(words) or None, dob=dob, dob_y=y, dob_m=m,
+        dob_d=d, birthplace=fold(place) or None if place else None,
+        gender=gender if gender in ("male", "female") else None, phones=phones, ids=ids)
+
+
+@lru_cache(maxsize=200_000)
+def phonetic(word: str | None) -> str | None:
+    if not word:
+        return None
+    return metaphone(word) or None
+
+
+def _names(props: dict[str, list[tuple[str, str]]]) -> tuple[str | None, str | None]:
+    """Given names and surname, folded. Separate fields when the service kept them;
+    otherwise read from the full name, where a surname written in capitals marks itself
+    ("BENALI Mohamed"); failing that, the last word is taken as the surname (the
+    comparisons accept swapped names)."""
+    first = _folded(props.get("firstName", []))
+    last = _folded(props.get("lastName", []))
+    if first and last:
+        return first, last
+    for value, original in props.get("name", []):
+        given, surname = _split_name(original or value)
+        first = first or given
+        last = last or surname
+        if first or last:
+            break
+    return first or None, last or None
+
+
+def _split_name(full: str) -> tuple[str | None, str | None]:
+    words = full.split()
+    if not words:
+        return None, None
+    upper = [w for w in words if _UPPER_WORD.match(w) and w.isupper() and len(w) > 1]
+    lower = [w for w in words if w not in upper]
+    if upper and lower:
+        return fold(" ".join(lower)) or None, fold(" ".join(upper)) or None
+    folded = fold(full).split(" ")
+    if len(folded) == 1:
+        return None, folded[0]
+    # "Mohamed Ben Ali": the particle starts the surname.
+    for i, word in enumerate(folded[1:], 1):
+        if word in PARTICLES and i < len(folded) - 1:
+            return " ".join(folded[:i]), " ".join(folded[i:])
+    return " ".join(folded[:-1]), folded[-1]
+
+
+def _folded(values: list[tuple[str, str]]) -> str | None:
+    for value, _ in values:
+        folded = fold(value)
+        if folded:
+            return folded
+    return None
+
+
+def _birth(values: list[tuple[str, str]]) -> tuple[str | None, int | None, int | None,
+                                                     int | None]:
+    best: tuple[str | None, int | None, int | None, int | None] = (None, None, None, None)
+    for value, _ in values:
+        parts = value[:10].split("-")
+        y = int(parts[0]) if parts[0].isdigit() else None
+        m = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        d = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
+        full = value[:10] if d is not None else None
+        candidate = (full, y, m, d)
+        if sum(x is not None for x in candidate) > sum(x is not None for x in best):
+            best = candidate
+    return best
+
+
+def company_key(name: str | None) -> str | None:
+    """A company name without case, accents or legal form: "SARL Atlas" = "ATLAS"."""
+    if not name:
+        return None
+    words = [w for w in fold(name).split(" ") if w and w not in LEGAL_FORMS]
+    return " ".join(words) or None

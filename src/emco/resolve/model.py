@@ -1,0 +1,212 @@
+"""The person model: trained without labels by Splink (Fellegi-Sunter, EM) on DuckDB,
+kept as Splink's own JSON settings so that the same model runs on Spark for a cluster,
+and applied record by record in-process by `Scorer` with the same weights.
+"""
+
+import logging
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from emco.resolve.comparisons import BLOCKING_ARRAYS, BLOCKING_KEYS, PERSON, Comparison, Row
+
+log = logging.getLogger("emco.resolve")
+
+# Pairs of records that share one of these are almost surely one person: used to estimate
+# how likely two records drawn at random are the same person.
+DETERMINISTIC = (
+    'l."fn" = r."fn" AND l."sn" = r."sn" AND l."dob" = r."dob"',
+    'list_has_any(l."ids", r."ids") AND l."sn" = r."sn"',
+    'list_has_any(l."phones", r."phones") AND l."sn" = r."sn"',
+)
+TF_COLUMNS = ("fn", "sn")
+
+
+def untrained_settings() -> dict[str, Any]:
+    blocking: list[dict[str, Any]] = [
+        {"blocking_rule": f'l."{key}" = r."{key}"', "sql_dialect": "duckdb"}
+        for key in BLOCKING_KEYS]
+    blocking += [{"blocking_rule": f'l."{col}" = r."{col}"', "sql_dialect": "duckdb",
+                  "arrays_to_explode": [col]} for col in BLOCKING_ARRAYS]
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "unique_id",
+        "comparisons": [c.splink() for c in PERSON],
+        "blocking_rules_to_generate_predictions": blocking,
+        "retain_intermediate_calculation_columns": False,
+        "retain_matching_columns": False,
+        "additional_columns_to_retain": ["agency"],
+        "probability_two_random_records_match": 1e-5,
+        "sql_dialect": "duckdb",
+    }
+
+
+@dataclass(frozen=True)
+class Part:
+    """One comparison's contribution to a pair's score."""
+
+    comparison: str
+    level: str
+    weight: float  # log2(m/u), plus the term-frequency adjustment
+    left: Any
+    right: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"comparison": self.comparison, "level": self.level,
+                "weight": round(self.weight, 3), "left": self.left, "right": self.right}
+
+
+@dataclass(frozen=True)
+class Score:
+    probability: float
+    weight: float
+    parts: list[Part] = field(default_factory=list)
+
+    def explain(self) -> list[dict[str, Any]]:
+        return [p.to_dict() for p in self.parts]
+
+
+# Which feature each comparison shows in an explanation.
+SHOWN = {"first_name": "fn", "surname": "sn", "birth_date": "dob", "phone": "phones",
+         "identity_document": "ids", "birthplace": "birthplace", "gender": "gender"}
+
+
+class Scorer:
+    """A trained model's weights, applied in-process: the same levels as the SQL (see
+    comparisons.py) and Splink's formula for match weights and term frequencies."""
+
+    def __init__(self, settings: dict[str, Any], tf: dict[str, dict[str, float]]) -> None:
+        self.settings = settings
+        self.tf = tf
+        prior = float(settings["probability_two_random_records_match"])
+        self.prior_weight = math.log2(prior / (1 - prior))
+        self.comparisons: list[tuple[Comparison, dict[int, tuple[str, float, float | None,
+                                                                 str | None]]]] = []
+        for comparison, spec in zip(PERSON, settings["comparisons"], strict=True):
+            table: dict[int, tuple[str, float, float | None, str | None]] = {}
+            exact_u = None
+            levels = spec["comparison_levels"]
+            top = len(levels) - 2
+            for i, level in enumerate(levels):
+                if level.get("is_null_level"):
+                    table[-1] = (level["label_for_charts"], 0.0, None, None)
+                    continue
+                cvv = top - (i - 1)
+                m, u = level.get("m_probability"), level.get("u_probability")
+                weight = math.log2(m / u) if m and u else 0.0
+                if level.get("tf_adjustment_column") and u:
+                    exact_u = u
+                table[cvv] = (level["label_for_charts"], weight, exact_u
+                              if level.get("tf_adjustment_column") else None,
+                              level.get("tf_adjustment_column"))
+            self.comparisons.append((comparison, table))
+
+    def score(self, left: Row, right: Row) -> Score:
+        total = self.prior_weight
+        parts = []
+        for comparison, table in self.comparisons:
+            cvv = comparison.level_of(left, right)
+            label, weight, exact_u, tf_column = table[cvv]
+            if tf_column and exact_u:
+                frequencies = self.tf.get(tf_column, {})
+                value = left[tf_column]
+                tf = max(frequencies.get(value, 0.0), frequencies.get(right[tf_column], 0.0))
+                if tf > 0:
+                    weight += math.log2(exact_u) - math.log2(tf)
+            total += weight
+            column = SHOWN[comparison.name]
+            parts.append(Part(comparison.name, label, weight, _shown(left[column]),
+                              _shown(right[column])))
+        probability = 1 / (1 + 2 ** -total) if total > -1000 else 0.0
+        return Score(probability, total, parts)
+
+
+def _shown(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple | list) else value
+
+
+def train(frame: pd.DataFrame, seed: int = 1, max_pairs: float = 2e6) -> dict[str, Any]:
+    """Estimate the model without labels: the chance two random records match from
+    near-certain rules, u by random sampling, m by EM on two blockings that leave the
+    other comparisons free. Returns Splink's settings with the trained values."""
+    from splink import DuckDBAPI, Linker, block_on
+
+    con = _duckdb()
+    db_api = DuckDBAPI(connection=con)
+    table = db_api.register(frame, dataset_display_name="people")
+    linker = Linker(table, untrained_settings(), log_level=logging.ERROR)
+    linker.training.estimate_probability_two_random_records_match(
+        list(DETERMINISTIC), recall=0.6)
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    # Each blocking fixes some comparisons and trains the others: names free under the
+    # first, dates and identifiers free under the second.
+    for rule in (block_on("dob"), block_on("k_fs")):
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, estimate_without_term_frequencies=True, max_pairs=max_pairs)
+    settings: dict[str, Any] = linker.misc.save_model_to_json()
+    con.close()
+    return _neutral_when_unseen(settings)
+
+
+# What share of true matches fall in a level EM never saw among them (it happens in small
+# files): rare, and for "else" (nothing alike) rarer still, so that it counts against.
+UNSEEN_M = {"else": 0.002, "first and last names swapped": 0.02}
+UNSEEN_M_DEFAULT = 0.01
+
+
+def _neutral_when_unseen(settings: dict[str, Any]) -> dict[str, Any]:
+    """Give levels EM could not estimate a stated prior rather than Splink's default."""
+    for comparison in settings["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            u = level.get("u_probability")
+            if level.get("m_probability") is None:
+                level["m_probability"] = UNSEEN_M.get(level["label_for_charts"],
+                                                      UNSEEN_M_DEFAULT)
+            if u is None:  # never seen among random pairs either: neutral
+                level["u_probability"] = level["m_probability"]
+    return settings
+
+
+def term_frequencies(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """How common each value is (share of the records that have one), as Splink counts
+    them for its term-frequency adjustment."""
+    out: dict[str, dict[str, float]] = {}
+    for column in TF_COLUMNS:
+        counts = frame[column].dropna().value_counts(normalize=True)
+        out[column] = {str(k): float(v) for k, v in counts.items()}
+    return out
+
+
+def predict(settings: dict[str, Any], frame: pd.DataFrame, threshold: float
+            ) -> Iterator[pd.DataFrame]:
+    """Every blocked pair scoring at least `threshold`, in frames of pairs with their
+    comparison levels (`gamma_*`) and match weight."""
+    from splink import DuckDBAPI, Linker
+
+    con = _duckdb()
+    db_api = DuckDBAPI(connection=con)
+    table = db_api.register(frame, dataset_display_name="people")
+    config = dict(settings)
+    config["retain_intermediate_calculation_columns"] = True
+    linker = Linker(table, config, log_level=logging.ERROR)
+    pairs = linker.inference.predict(threshold_match_probability=threshold)
+    # The table name is Splink's own, never input.
+    reader = con.sql(f"SELECT * FROM {pairs.physical_name}").to_arrow_reader(  # noqa: S608
+        100_000)
+    for batch in reader:
+        yield batch.to_pandas()
+    con.close()
+
+
+def _duckdb() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET threads TO 2")
+    con.execute("SET memory_limit = '3GB'")
+    con.execute("SET preserve_insertion_order = false")
+    return con

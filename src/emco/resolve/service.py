@@ -1,0 +1,426 @@
+"""Resolution, end to end: features, model, judgements, clusters. The functions here are
+what the CLI, the API and the pages call.
+
+- `resolve(full=True)`: the batch. Features of every record, the model trained if there
+  is none (or on request), every blocked pair scored by Splink on DuckDB, the model's
+  judgements renewed, identifier rules applied, clusters recomputed.
+- `resolve()`: incremental. Only records new or changed since the last run: their
+  candidates found through the blocking keys in the store, scored in-process with the
+  trained model's weights (see `matcher.py`); the batch is not run again.
+- `judge`: an operator's decision, which always wins over the model's.
+"""
+
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from itertools import pairwise
+from typing import Any
+
+import pandas as pd
+
+from emco.access.audit import AuditEvent
+from emco.access.gate import Access
+from emco.errors import BadInput, Conflict, NotFound
+from emco.i18n import N_
+from emco.model.enums import AuditAction, Permission, Verdict
+from emco.model.types import Judgement
+from emco.resolve import model as person_model
+from emco.resolve.clusters import assign_ids, clusters
+from emco.resolve.features import (
+    COMPANY_SCHEMATA,
+    IDENTIFIED,
+    PERSON_SCHEMATA,
+    company_key,
+    person_features,
+)
+from emco.resolve.model import Score, Scorer
+from emco.store import resolution as repo
+
+FEATURES_VERSION = "2"  # bump when feature code changes: every record is featured again
+KIND = "person"
+SCHEMATA = sorted(PERSON_SCHEMATA | COMPANY_SCHEMATA | set(IDENTIFIED))
+FLOOR = 0.001  # pairs scoring below this are not kept (unless surely different people)
+
+# Stages that depend on clusters register here; called with the entities that changed.
+ON_CHANGE: list[Callable[[Access, set[str]], None]] = []
+
+
+@dataclass
+class Thresholds:
+    match: float
+    review: float
+
+
+@dataclass
+class ResolveSummary:
+    model_version: int | None = None
+    trained: bool = False
+    featured: int = 0
+    scored_pairs: int = 0
+    positive: int = 0
+    unsure: int = 0
+    negative: int = 0
+    rule_links: int = 0
+    entities: int = 0
+    merged_records: int = 0
+    changed: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def resolve(access: Access, thresholds: Thresholds, full: bool = False,
+            retrain: bool = False) -> ResolveSummary:
+    """Resolve the records the principal may see (the staff's operators see all)."""
+    summary = ResolveSummary()
+    clock = _Clock(summary)
+    event = AuditEvent(AuditAction.RESOLVE_RUN, query={"full": full, "retrain": retrain})
+    access.check(Permission.RESOLVE_RUN, event)
+    with clock("features"):
+        fresh = _feature(access, stale_only=not full)
+    summary.featured = len(fresh)
+    with access.reading(Permission.RESOLVE_RUN,
+                        AuditEvent(AuditAction.RESOLVE_READ)) as p:
+        people = dict(repo.features(p.conn, KIND)) if full or retrain else {}
+        stored = repo.latest_model(p.conn, KIND)
+    if stored is None or retrain:
+        with clock("train"):
+            people = people or _all_people(access)
+            frame = _frame(people)
+            if len(frame) < 2:
+                return _finish(access, event, summary, [], thresholds, clock)
+            settings = person_model.train(frame)
+            tf = person_model.term_frequencies(frame)
+        with access.writing(Permission.RESOLVE_RUN,
+                            AuditEvent(AuditAction.RESOLVE_RUN, detail="model trained")) as p:
+            version = repo.save_model(p.conn, KIND, len(frame), settings, tf)
+        summary.trained, full = True, True
+    else:
+        version, settings, tf = stored
+    summary.model_version = version
+    author = f"model:{version}"
+    if full:
+        with clock("score"):
+            people = people or _all_people(access)
+            rows = list(_batch_judgements(settings, people, thresholds, author))
+    else:
+        with clock("score"):
+            new_people = {rid: f for rid, kind, f in fresh if kind == KIND}
+            rows = _incremental_judgements(access, Scorer(settings, tf), new_people,
+                                           thresholds, author)
+    with clock("rules"):
+        rule_rows = _rule_judgements(access, full)
+    summary.scored_pairs = len(rows)
+    for row in rows:
+        if row[2] == Verdict.POSITIVE:
+            summary.positive += 1
+        elif row[2] == Verdict.UNSURE:
+            summary.unsure += 1
+        else:
+            summary.negative += 1
+    summary.rule_links = len(rule_rows)
+    return _finish(access, event, summary, rows + rule_rows, thresholds, clock, full=full)
+
+
+def _finish(access: Access, event: AuditEvent, summary: ResolveSummary,
+            rows: list["JudgementRow"], thresholds: Thresholds, clock: "_Clock",
+            full: bool = True) -> ResolveSummary:
+    with clock("cluster"), access.writing(Permission.RESOLVE_RUN, event) as p:
+        db = access.db
+        if full:
+            repo.supersede_automatic(p.conn, "model:%")
+            repo.supersede_automatic(p.conn, "rule:%")
+        else:
+            repo.supersede_pairs(p.conn, [(a, b) for a, b, *_ in rows], "model:%")
+            repo.supersede_pairs(p.conn, [(a, b) for a, b, *_ in rows], "rule:%")
+        repo.add_judgements(db, p.conn, rows)
+        changed_entities = _recluster(p.conn, db, thresholds, summary)
+        event.result_count = summary.changed
+        event.detail = json.dumps({k: v for k, v in summary.to_dict().items()
+                                   if k != "seconds"})
+    for hook in ON_CHANGE:
+        hook(access, changed_entities)
+    return summary
+
+
+def _recluster(conn: Any, db: Any, thresholds: Thresholds, summary: ResolveSummary
+               ) -> set[str]:
+    records = repo.all_record_ids(conn)
+    found = clusters(records, repo.standing(conn), thresholds.match)
+    previous = repo.entities(conn)
+    assignment, _ = assign_ids(found, previous, repo.next_entity_number(conn))
+    summary.entities = len(found)
+    summary.merged_records = sum(len(c) for c in found if len(c) > 1)
+    changed = {assignment[r] for r in assignment if previous.get(r) != assignment[r]}
+    changed |= {previous[r] for r in assignment if r in previous
+                and previous[r] != assignment[r]}
+    summary.changed = repo.replace_entities(db, conn, assignment, previous)
+    return changed
+
+
+# --- features ------------------------------------------------------------------------------
+
+def _feature(access: Access, stale_only: bool) -> list[tuple[int, str, dict[str, Any]]]:
+    """Compute and store the features and keys of records new or changed (all when not
+    `stale_only`); returns (record id, kind, features)."""
+    out: list[tuple[int, str, dict[str, Any]]] = []
+    rows = []
+    with access.reading(Permission.RESOLVE_RUN, AuditEvent(AuditAction.RESOLVE_READ)) as p:
+        for rid, agency, schema, digest, facts in repo.resolvable(
+                p.conn, p.scope, SCHEMATA, stale_only, FEATURES_VERSION):
+            kind, feats, keys = _features_of(rid, agency, schema, facts)
+            out.append((rid, kind, feats))
+            rows.append((rid, kind, f"{digest}:{FEATURES_VERSION}", feats, keys))
+    if rows:
+        with access.writing(Permission.RESOLVE_RUN, AuditEvent(
+                AuditAction.RESOLVE_RUN, detail=f"features of {len(rows)} records")) as p:
+            repo.save_features(access.db, p.conn, rows)
+    return out
+
+
+def _features_of(rid: int, agency: str, schema: str, facts: list[tuple[str, str, str, str]]
+                 ) -> tuple[str, dict[str, Any], list[tuple[str, str]]]:
+    if schema in PERSON_SCHEMATA:
+        person = person_features(rid, agency, facts)
+        keys = person.keys() if person.usable else []
+        return KIND, person.row(), keys
+    if schema in IDENTIFIED:
+        prop = IDENTIFIED[schema]
+        wanted = "registrationNumber" if prop == "plate" else "iban"
+        values = sorted({v for p, _t, v, _o in facts if p == wanted})
+        return prop, {"values": values}, [(prop[:2], v) for v in values]
+    regs = sorted({v for p, _t, v, _o in facts if p == "registrationNumber"})
+    names = sorted({k for p, _t, v, _o in facts if p == "name"
+                    for k in [company_key(v)] if k})
+    keys = [("rn", r) for r in regs] + [("cn", n) for n in names]
+    return "company", {"registration": regs, "names": names}, keys
+
+
+def _all_people(access: Access) -> dict[int, dict[str, Any]]:
+    with access.reading(Permission.RESOLVE_RUN, AuditEvent(AuditAction.RESOLVE_READ)) as p:
+        return dict(repo.features(p.conn, KIND))
+
+
+def _frame(people: dict[int, dict[str, Any]]) -> pd.DataFrame:
+    """The model's input table: one row per person record with a name or identifier."""
+    return pd.DataFrame([f for f in people.values() if _usable(f)])
+
+
+def _usable(f: dict[str, Any]) -> bool:
+    return bool(f.get("sn") or f.get("fn") or f.get("phones") or f.get("ids"))
+
+
+# --- judging pairs -------------------------------------------------------------------------
+
+JudgementRow = tuple[int, int, Verdict, float | None, str, str | None]
+
+
+def classify(score: Score, thresholds: Thresholds) -> Verdict | None:
+    """What the model concludes of a pair: merge, ask an operator, keep apart, or
+    nothing worth recording. Surely different people (complete birth dates or genders
+    that disagree) are recorded as negative, so that no chain of weaker links can join
+    them; but a pair the model scores as a match despite that goes to review."""
+    levels = {p.comparison: p.level for p in score.parts}
+    conflict = levels.get("birth_date") == "else" or levels.get("gender") == "else"
+    if conflict:
+        return Verdict.UNSURE if score.probability >= thresholds.match else \
+            Verdict.NEGATIVE if score.probability >= FLOOR else None
+    if score.probability >= thresholds.match:
+        return Verdict.POSITIVE
+    if score.probability >= thresholds.review:
+        return Verdict.UNSURE
+    return None
+
+
+def _evidence(score: Score) -> str:
+    return json.dumps({"probability": round(score.probability, 6),
+                       "match_weight": round(score.weight, 3), "parts": score.explain()},
+                      ensure_ascii=False)
+
+
+def _batch_judgements(settings: dict[str, Any], people: dict[int, dict[str, Any]],
+                      thresholds: Thresholds, author: str) -> Iterable[JudgementRow]:
+    """Every blocked pair of the batch, scored by Splink, then read back through the
+    in-process scorer for its parts (the same weights: a test holds them equal)."""
+    frame = _frame(people)
+    if len(frame) < 2:
+        return
+    scorer = Scorer(settings, person_model.term_frequencies(frame))
+    for batch in person_model.predict(settings, frame, FLOOR):
+        for left, right in zip(batch["unique_id_l"], batch["unique_id_r"], strict=True):
+            score = scorer.score(people[int(left)], people[int(right)])
+            verdict = classify(score, thresholds)
+            if verdict is not None:
+                yield int(left), int(right), verdict, score.probability, author, \
+                    _evidence(score)
+
+
+def _incremental_judgements(access: Access, scorer: Scorer,
+                            new_people: dict[int, dict[str, Any]], thresholds: Thresholds,
+                            author: str) -> list[JudgementRow]:
+    from emco.resolve.matcher import match
+
+    out: list[JudgementRow] = []
+    with access.reading(Permission.RESOLVE_RUN, AuditEvent(AuditAction.RESOLVE_READ)) as p:
+        for rid, feats in new_people.items():
+            if not _usable(feats):
+                continue
+            for other, score in match(p.conn, scorer, rid, feats):
+                verdict = classify(score, thresholds)
+                if verdict is not None:
+                    out.append((rid, other, verdict, score.probability, author,
+                                _evidence(score)))
+    return out
+
+
+def _rule_judgements(access: Access, full: bool) -> list[JudgementRow]:
+    """Things with one identifier are one thing: a plate, an IBAN, a company number.
+    Records sharing one are chained by positive judgements of the identifier rule."""
+    out: list[JudgementRow] = []
+    with access.reading(Permission.RESOLVE_RUN, AuditEvent(AuditAction.RESOLVE_READ)) as p:
+        for kind, rule in (("plate", "rule:plate"), ("iban", "rule:iban"),
+                           ("company", "rule:company")):
+            groups: dict[str, list[int]] = {}
+            for rid, feats in repo.features(p.conn, kind):
+                for value in feats.get("values") or feats.get("registration") or []:
+                    groups.setdefault(value, []).append(rid)
+            for value, members in groups.items():
+                members = sorted(set(members))
+                evidence = json.dumps({"rule": rule, "value": value})
+                out += [(a, b, Verdict.POSITIVE, 1.0, rule, evidence)
+                        for a, b in pairwise(members)]
+    return out
+
+
+# --- explaining and judging by hand --------------------------------------------------------
+
+@dataclass
+class PairExplanation:
+    left: int
+    right: int
+    score: Score | None
+    judgements: list[dict[str, Any]]
+    left_entity: str | None
+    right_entity: str | None
+
+
+def explain(access: Access, left: int, right: int) -> PairExplanation:
+    """The score of two records with its parts, the judgements on the pair, and the
+    entity of each. Records out of the principal's sight are not found."""
+    _check_pair(left, right)
+    event = AuditEvent(AuditAction.RESOLVE_EXPLAIN, objects=[f"record:{left}",
+                                                             f"record:{right}"])
+    with access.reading(Permission.RESOLVE_EXPLAIN, event) as p:
+        _require_visible(p, [left, right])
+        feats = dict(repo.features(p.conn, KIND, [left, right]))
+        stored = repo.latest_model(p.conn, KIND)
+        score = None
+        if stored and left in feats and right in feats:
+            score = Scorer(stored[1], stored[2]).score(feats[left], feats[right])
+        p.event.result_count = 1
+        return PairExplanation(left, right, score, repo.judgements_of_pair(p.conn, left,
+                                                                            right),
+                               repo.entity_of(p.conn, left), repo.entity_of(p.conn, right))
+
+
+def explanation_dict(e: PairExplanation) -> dict[str, Any]:
+    """What the CLI, the API and the page show of a pair."""
+    return {
+        "left": e.left, "right": e.right,
+        "probability": round(e.score.probability, 6) if e.score else None,
+        "match_weight": round(e.score.weight, 3) if e.score else None,
+        "parts": e.score.explain() if e.score else [],
+        "left_entity": e.left_entity, "right_entity": e.right_entity,
+        "judgements": [{"verdict": j["verdict"], "author": j["author"], "score": j["score"],
+                        "evidence": json.loads(j["evidence"]) if j["evidence"] else None,
+                        "created_at": str(j["created_at"]),
+                        "superseded_at": str(j["superseded_at"]) if j["superseded_at"]
+                        else None} for j in e.judgements],
+    }
+
+
+def export_entities(access: Access) -> Iterator[tuple[str, str, str]]:
+    """Every record in sight with its entity: (agency, source record id, entity id)."""
+    event = AuditEvent(AuditAction.ENTITY_EXPORT)
+    with access.reading(Permission.ENTITY_EXPORT, event) as p:
+        rows = list(repo.export_rows(p.conn, p.scope))
+        p.event.result_count = len(rows)
+    yield from rows
+
+
+def record_ref(access: Access, text: str) -> int:
+    """A record given by its id, or as AGENCY:SOURCE_ID."""
+    if text.isdigit():
+        return int(text)
+    agency, _, source = text.partition(":")
+    if not source:
+        raise BadInput(N_("give a record id, or AGENCY:SOURCE_ID"), field="record")
+    with access.reading(Permission.RECORD_READ, AuditEvent(
+            AuditAction.RECORD_SEARCH, query={"ref": text})) as p:
+        found = repo.record_by_source(p.conn, p.scope, agency.upper(), source)
+        p.event.result_count = 0 if found is None else 1
+    if found is None:
+        raise NotFound(N_("no such record"))
+    return found
+
+
+def judge(access: Access, left: int, right: int, verdict: Verdict, reason: str,
+          thresholds: Thresholds, override: bool = False) -> Judgement:
+    """Record an operator's decision on a pair and recompute the entities. Contradicting
+    an earlier operator's decision must be said (`override`)."""
+    _check_pair(left, right)
+    reason = reason.strip()
+    if not reason:
+        raise BadInput(N_("say why (a reason is recorded with the decision)"), field="reason")
+    event = AuditEvent(AuditAction.JUDGEMENT_CREATE, objects=[f"record:{left}",
+                                                              f"record:{right}"],
+                       detail=f"{verdict.value}: {reason[:500]}")
+    with access.writing(Permission.JUDGEMENT_CREATE, event) as p:
+        _require_visible(p, [left, right])
+        mine = [j for j in repo.standing(p.conn, [left, right])
+                if {j.left, j.right} == {left, right}]
+        humans = [j for j in mine if j.human]
+        if humans and humans[-1].verdict != verdict and not override:
+            raise Conflict(N_("an operator already judged this pair %(verdict)s; confirm "
+                              "to replace that decision", verdict=humans[-1].verdict.value),
+                           field="verdict")
+        author = access.principal.username
+        repo.add_judgements(access.db, p.conn, [(left, right, verdict, None, author,
+                                                 json.dumps({"reason": reason},
+                                                            ensure_ascii=False))])
+        summary = ResolveSummary()
+        _recluster(p.conn, access.db, thresholds, summary)
+        p.event.result_count = summary.changed
+    return Judgement(min(left, right), max(left, right), verdict, None, author)
+
+
+def _check_pair(left: int, right: int) -> None:
+    if left == right:
+        raise BadInput(N_("a record cannot be judged against itself"), field="right")
+
+
+def _require_visible(p: Any, ids: Sequence[int]) -> None:
+    from emco.store import records as records_repo
+
+    for rid in ids:
+        if records_repo.get(p.conn, p.scope, rid) is None:
+            raise NotFound(N_("no such record"))
+
+
+class _Clock:
+    def __init__(self, summary: ResolveSummary) -> None:
+        self.summary = summary
+
+    def __call__(self, name: str) -> "_Clock":
+        self.name = name
+        return self
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.summary.seconds[self.name] = round(
+            self.summary.seconds.get(self.name, 0) + time.perf_counter() - self.start, 2)
+

@@ -1,0 +1,256 @@
+"""Repository of resolution: features and keys, models, judgements, resolved entities.
+Called only through `emco.access` (reads take the principal's scope)."""
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, tuple_, update
+
+from emco.model.enums import Verdict
+from emco.model.types import Judgement, RecordScope
+from emco.store.db import Database
+from emco.store.records import scope_filter
+from emco.store.tables import (
+    judgements,
+    record_entities,
+    records,
+    resolve_features,
+    resolve_keys,
+    resolve_models,
+    statements,
+)
+
+Facts = list[tuple[str, str, str, str]]
+
+
+def resolvable(conn: Connection, scope: RecordScope, schemata: Sequence[str],
+               stale_only: bool, version: str) -> Iterator[tuple[int, str, str, str, Facts]]:
+    """(record id, agency, schema, content hash, current facts) of the records of
+    `schemata` in scope; only those whose features are missing or out of date (another
+    content, or features of another `version`) when `stale_only`."""
+    query = (select(records.c.id, records.c.agency_code, records.c.schema,
+                    records.c.content_hash)
+             .where(scope_filter(scope), records.c.schema.in_(schemata)))
+    if stale_only:
+        query = query.outerjoin(resolve_features,
+                                resolve_features.c.record_id == records.c.id).where(
+            or_(resolve_features.c.record_id.is_(None),
+                resolve_features.c.content_hash != records.c.content_hash + f":{version}"))
+    heads = conn.execute(query.order_by(records.c.id)).all()
+    for part in _parts(heads, 2000):
+        ids = [h[0] for h in part]
+        facts: dict[int, Facts] = {i: [] for i in ids}
+        for row in conn.execute(
+                select(statements.c.record_id, statements.c.prop, statements.c.prop_type,
+                       statements.c.value, statements.c.original_value)
+                .where(statements.c.record_id.in_(ids), statements.c.retired_batch_id.is_(None))
+                .order_by(statements.c.record_id, statements.c.n)):
+            facts[row[0]].append((row[1], row[2], row[3], row[4]))
+        for rid, agency, schema, digest in part:
+            yield rid, agency, schema, digest, facts[rid]
+
+
+def save_features(db: Database, conn: Connection,
+                  rows: Sequence[tuple[int, str, str, dict[str, Any], list[tuple[str, str]]]]
+                  ) -> None:
+    """Replace the features and keys of records: (id, kind, content hash, features,
+    keys)."""
+    ids = [r[0] for r in rows]
+    for part in _parts(ids, 5000):
+        conn.execute(delete(resolve_features).where(resolve_features.c.record_id.in_(part)))
+        conn.execute(delete(resolve_keys).where(resolve_keys.c.record_id.in_(part)))
+    db.bulk_insert(conn, resolve_features, ("record_id", "kind", "content_hash", "features"),
+                   [(r[0], r[1], r[2], json.dumps(r[3], ensure_ascii=False)) for r in rows])
+    db.bulk_insert(conn, resolve_keys, ("kind", "key", "record_id"),
+                   sorted({(k, v, r[0]) for r in rows for k, v in r[4]}))
+
+
+def features(conn: Connection, kind: str, ids: Iterable[int] | None = None
+             ) -> Iterator[tuple[int, dict[str, Any]]]:
+    query = select(resolve_features.c.record_id, resolve_features.c.features).where(
+        resolve_features.c.kind == kind)
+    if ids is None:
+        for rid, data in conn.execute(query.order_by(resolve_features.c.record_id)):
+            yield rid, json.loads(data)
+        return
+    for part in _parts(list(ids), 5000):
+        for rid, data in conn.execute(query.where(resolve_features.c.record_id.in_(part))):
+            yield rid, json.loads(data)
+
+
+def candidates(conn: Connection, keys: Sequence[tuple[str, str]], exclude: int) -> list[int]:
+    """Records sharing a blocking key with a record (the record itself left out)."""
+    if not keys:
+        return []
+    query = (select(resolve_keys.c.record_id).distinct()
+             .where(tuple_(resolve_keys.c.kind, resolve_keys.c.key).in_(list(keys)),
+                    resolve_keys.c.record_id != exclude))
+    return [r for (r,) in conn.execute(query)]
+
+
+# --- models --------------------------------------------------------------------------------
+
+def save_model(conn: Connection, kind: str, records_count: int, settings: dict[str, Any],
+               tf: dict[str, dict[str, float]]) -> int:
+    latest = conn.execute(select(func.max(resolve_models.c.version))).scalar() or 0
+    version = int(latest) + 1
+    conn.execute(insert(resolve_models).values(
+        version=version, kind=kind, created_at=datetime.now(UTC), records=records_count,
+        settings=json.dumps(settings), term_frequencies=json.dumps(tf)))
+    return version
+
+
+def latest_model(conn: Connection, kind: str) -> tuple[int, dict[str, Any],
+                                                       dict[str, dict[str, float]]] | None:
+    row = conn.execute(select(resolve_models).where(resolve_models.c.kind == kind)
+                       .order_by(resolve_models.c.version.desc()).limit(1)).mappings().first()
+    if row is None:
+        return None
+    return row["version"], json.loads(row["settings"]), json.loads(row["term_frequencies"])
+
+
+# --- judgements ----------------------------------------------------------------------------
+
+JUDGEMENT_COLUMNS = ("left_id", "right_id", "verdict", "score", "author", "evidence",
+                     "created_at")
+
+
+def add_judgements(db: Database, conn: Connection,
+                   rows: Sequence[tuple[int, int, Verdict, float | None, str, str | None]]
+                   ) -> None:
+    """Append judgements: (left, right, verdict, score, author, evidence JSON)."""
+    now = db.timestamp(datetime.now(UTC))
+    db.bulk_insert(conn, judgements, JUDGEMENT_COLUMNS,
+                   [(min(a, b), max(a, b), v.value, s, who, ev, now)
+                    for a, b, v, s, who, ev in rows])
+
+
+def supersede_automatic(conn: Connection, authors_like: str) -> int:
+    """Soft-delete the standing judgements of the model (or a rule) before a new run."""
+    result = conn.execute(update(judgements)
+                          .where(judgements.c.author.like(authors_like),
+                                 judgements.c.superseded_at.is_(None))
+                          .values(superseded_at=datetime.now(UTC)))
+    return int(result.rowcount or 0)
+
+
+def supersede_pairs(conn: Connection, pairs: Iterable[tuple[int, int]], authors_like: str
+                    ) -> None:
+    for part in _parts([(min(a, b), max(a, b)) for a, b in pairs], 2000):
+        conn.execute(update(judgements)
+                     .where(tuple_(judgements.c.left_id, judgements.c.right_id).in_(part),
+                            judgements.c.author.like(authors_like),
+                            judgements.c.superseded_at.is_(None))
+                     .values(superseded_at=datetime.now(UTC)))
+
+
+def standing(conn: Connection, record_ids: Iterable[int] | None = None) -> list[Judgement]:
+    """The judgements not superseded, for all records or those touching `record_ids`."""
+    query = select(judgements.c.id, judgements.c.left_id, judgements.c.right_id,
+                   judgements.c.verdict, judgements.c.score, judgements.c.author).where(
+        judgements.c.superseded_at.is_(None))
+    rows: list[Any] = []
+    if record_ids is None:
+        rows = list(conn.execute(query))
+    else:
+        for part in _parts(sorted(set(record_ids)), 2000):
+            rows += conn.execute(query.where(or_(judgements.c.left_id.in_(part),
+                                                 judgements.c.right_id.in_(part)))).all()
+    return [Judgement(r[1], r[2], Verdict(r[3]), r[4], r[5], r[0]) for r in rows]
+
+
+def judgements_of_pair(conn: Connection, left: int, right: int) -> list[dict[str, Any]]:
+    a, b = min(left, right), max(left, right)
+    query = (select(judgements).where(judgements.c.left_id == a, judgements.c.right_id == b)
+             .order_by(judgements.c.id))
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def review_queue(conn: Connection, scope: RecordScope, low: float, high: float,
+                 limit: int, offset: int = 0) -> list[dict[str, Any]]:
+    """Pairs the model left between the thresholds that no operator has judged, both
+    records in scope, most likely matches first."""
+    left, right = records.alias("l"), records.alias("r")
+    human = judgements.alias("h")
+    query = (
+        select(judgements.c.id, judgements.c.left_id, judgements.c.right_id,
+               judgements.c.score, judgements.c.evidence)
+        .join(left, left.c.id == judgements.c.left_id)
+        .join(right, right.c.id == judgements.c.right_id)
+        .where(judgements.c.superseded_at.is_(None), judgements.c.verdict == "unsure",
+               judgements.c.author.like("model:%"), judgements.c.score >= low,
+               judgements.c.score < high,
+               _in_scope(left, scope), _in_scope(right, scope),
+               ~select(human.c.id).where(
+                   human.c.left_id == judgements.c.left_id,
+                   human.c.right_id == judgements.c.right_id,
+                   human.c.superseded_at.is_(None),
+                   ~human.c.author.like("model:%"), ~human.c.author.like("rule:%")).exists())
+        .order_by(judgements.c.score.desc(), judgements.c.id).limit(limit).offset(offset))
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def _in_scope(table: Any, scope: RecordScope) -> Any:
+    clauses = [table.c.protection.in_(sorted(scope.protections))]
+    if scope.agencies is not None:
+        clauses.append(table.c.agency_code.in_(sorted(scope.agencies)))
+    return and_(*clauses)
+
+
+# --- resolved entities ---------------------------------------------------------------------
+
+def entities(conn: Connection) -> dict[int, str]:
+    query = select(record_entities.c.record_id, record_entities.c.entity_id)
+    return {int(r): str(e) for r, e in conn.execute(query)}
+
+
+def next_entity_number(conn: Connection) -> int:
+    top = conn.execute(select(func.max(record_entities.c.entity_id))).scalar()
+    return int(top[1:]) + 1 if top else 1
+
+
+def replace_entities(db: Database, conn: Connection, assignment: dict[int, str],
+                     previous: dict[int, str]) -> int:
+    """Write the records whose entity changed; returns how many."""
+    changed = [(r, e) for r, e in assignment.items() if previous.get(r) != e]
+    for part in _parts([r for r, _ in changed], 5000):
+        conn.execute(delete(record_entities).where(record_entities.c.record_id.in_(part)))
+    db.bulk_insert(conn, record_entities, ("record_id", "entity_id"), changed)
+    return len(changed)
+
+
+def entity_of(conn: Connection, record_id: int) -> str | None:
+    return conn.execute(select(record_entities.c.entity_id).where(
+        record_entities.c.record_id == record_id)).scalar()
+
+
+def members(conn: Connection, scope: RecordScope, entity_id: str) -> list[int]:
+    query = (select(records.c.id).join(record_entities,
+                                       record_entities.c.record_id == records.c.id)
+             .where(record_entities.c.entity_id == entity_id, scope_filter(scope))
+             .order_by(records.c.id))
+    return [r for (r,) in conn.execute(query)]
+
+
+def export_rows(conn: Connection, scope: RecordScope) -> Iterator[tuple[str, str, str]]:
+    query = (select(records.c.agency_code, records.c.source_id, record_entities.c.entity_id)
+             .join(record_entities, record_entities.c.record_id == records.c.id)
+             .where(scope_filter(scope)).order_by(records.c.id))
+    yield from conn.execute(query.execution_options(yield_per=10_000))
+
+
+def record_by_source(conn: Connection, scope: RecordScope, agency: str, source_id: str
+                     ) -> int | None:
+    return conn.execute(select(records.c.id).where(
+        records.c.agency_code == agency, records.c.source_id == source_id,
+        scope_filter(scope))).scalar()
+
+
+def all_record_ids(conn: Connection) -> list[int]:
+    return [r for (r,) in conn.execute(select(records.c.id))]
+
+
+def _parts(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
