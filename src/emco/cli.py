@@ -40,6 +40,7 @@ from emco.resolve.service import (
     explain,
     explanation_dict,
     export_entities,
+    on_arrival,
     record_ref,
     resolve,
 )
@@ -212,10 +213,18 @@ def ingest_cmd(
                             reliability=reliability, credibility=credibility,
                             protection=protection, category=category))
     summary = run_ingest(access, request, settings, show_progress=not as_json)
+    matched = None
+    if summary.created or summary.updated:  # matched on arrival
+        matched = on_arrival(staff_principal(db, Role.OPERATOR, Protection.DR),
+                             thresholds(settings))
     if as_json:
         _print_json(summary.to_dict())
     else:
         print_summary(summary)
+        if matched is not None:
+            out.print(f"Resolution: {matched.featured:,} new or changed records matched; "
+                      f"{matched.positive:,} joined an entity, {matched.unsure:,} pairs "
+                      "for review.", highlight=False)
     raise typer.Exit(summary.exit_code)
 
 
@@ -312,6 +321,8 @@ def demo_load(
         out.print("Rejected rows are in " + ", ".join(s.quarantine for _, s in results
                                                      if s.quarantine))
     operator = staff_principal(db, Role.OPERATOR, Protection.DR)  # sees every record
+    with err.status("Resolving the records across services…"):
+        resolve(operator, thresholds(settings), full=True)
     for line in summary(operator, [s for _, s in results]):
         out.print(line, highlight=False, markup=False)
 

@@ -28,9 +28,21 @@ def holdings(access: Access) -> list[str]:
     return lines
 
 
+def resolution(access: Access) -> list[str]:
+    from emco.resolve.service import Thresholds, overview
+    from emco.settings import get_settings
+
+    settings = get_settings()
+    o = overview(access, Thresholds(settings.resolve_match_threshold,
+                                    settings.resolve_review_threshold))
+    return [f"Resolution: {o.records:,} records in {o.entities:,} entities; "
+            f"{o.merged_records:,} records joined to others (largest entity: {o.largest} "
+            f"records); {o.to_review:,} pairs await an operator's review."]
+
+
 FINDINGS: dict[str, Finding | None] = {
     "store": holdings,
-    "resolve": None,
+    "resolve": resolution,
     "deconflict": None,
     "network": None,
     "risk": None,

@@ -75,9 +75,11 @@ def _exact(col: str, tf: bool = False) -> Level:
 
 
 def _swapped() -> Level:
-    return Level("first and last names swapped", '"fn_l" = "sn_r" AND "sn_l" = "fn_r"',
-                 lambda a, b: a["fn"] is not None and a["fn"] == b["sn"]
-                 and a["sn"] is not None and a["sn"] == b["fn"])
+    """Given name written as the surname and the reverse, allowing a typing error."""
+    return Level("first and last names swapped",
+                 'jaro_winkler_similarity("fn_l", "sn_r") >= 0.92 AND '
+                 'jaro_winkler_similarity("sn_l", "fn_r") >= 0.92',
+                 lambda a, b: _jw(a["fn"], b["sn"]) >= 0.92 and _jw(a["sn"], b["fn"]) >= 0.92)
 
 
 def _jaro(col: str, threshold: float) -> Level:
@@ -140,11 +142,17 @@ PERSON: tuple[Comparison, ...] = (
                _shared("ids", "a document in common")),
     Comparison("birthplace", "Place of birth", (_null("birthplace"), _exact("birthplace"),
                                                 _else())),
+    Comparison("address", "Address, as written; its postcode", (
+        _null("address"), _exact("address"), _jaro("address", 0.9),
+        Level("same postcode", '"postcode_l" = "postcode_r"',
+              lambda a, b: a["postcode"] is not None and a["postcode"] == b["postcode"]),
+        _else())),
     Comparison("gender", "Gender", (_null("gender"), _exact("gender"), _else())),
 )
 
 # Two records are compared when they share one of these keys (features.keys()).
-BLOCKING_KEYS = ("k_fs", "k_sy", "k_fd", "k_sf", "k_fi", "name_key")
+BLOCKING_KEYS = ("k_fs", "k_sy", "k_fd", "k_sf", "k_fi", "k_ds", "k_df", "k_di", "k_pf",
+                 "k_ps", "name_key")
 BLOCKING_ARRAYS = ("phones", "ids")
 
 

@@ -21,6 +21,7 @@ COMPANY_SCHEMATA = frozenset({"Company", "Organization", "LegalEntity", "PublicB
 IDENTIFIED = {"Vehicle": "plate", "BankAccount": "iban"}
 LEGAL_FORMS = frozenset({"sarl", "sas", "sasu", "eurl", "sa", "sci", "snc", "ltd", "llc",
                          "bv", "gmbh", "sl", "fze", "fzco", "inc", "cie", "et"})
+_POSTCODE = re.compile(r"\b\d{4,5}\b")
 _UPPER_WORD = re.compile(r"^[^\W\d_][^\W\d_'\-]*$")
 
 Statement = tuple[str, str, str, str]  # prop, type, value, original
@@ -43,6 +44,8 @@ class PersonFeatures:
     dob_m: int | None
     dob_d: int | None
     birthplace: str | None
+    address: str | None  # folded, as written
+    postcode: str | None
     gender: str | None
     phones: tuple[str, ...]
     ids: tuple[str, ...]
@@ -66,18 +69,28 @@ class PersonFeatures:
         # A typing error in one name still leaves the sound of the other and an initial.
         sf = f"{self.sn_mp}|{self.fn[0]}" if self.sn_mp and self.fn else None
         fi = f"{self.fn_mp}|{self.sn[0]}" if self.fn_mp and self.sn else None
+        ds = f"{self.dob}|{self.sn[0]}" if self.dob and self.sn else None
+        df = f"{self.dob}|{self.fn[0]}" if self.dob and self.fn else None
+        # The date and both initials in order: meets swapped names too.
+        di = f"{self.dob}|{''.join(sorted(self.fn[0] + self.sn[0]))}" \
+            if self.dob and self.fn and self.sn else None
+        pf = f"{self.postcode}|{self.fn_mp}" if self.postcode and self.fn_mp else None
+        ps = f"{self.postcode}|{self.sn_mp}" if self.postcode and self.sn_mp else None
         return {"unique_id": self.record_id, "agency": self.agency, "fn": self.fn,
                 "sn": self.sn, "fn_mp": self.fn_mp, "sn_mp": self.sn_mp,
                 "name_key": self.name_key, "dob": self.dob, "dob_y": self.dob_y,
                 "dob_m": self.dob_m, "dob_d": self.dob_d, "birthplace": self.birthplace,
+                "address": self.address, "postcode": self.postcode,
                 "gender": self.gender, "phones": list(self.phones), "ids": list(self.ids),
-                "k_fs": fs, "k_sy": sy, "k_fd": fd, "k_sf": sf, "k_fi": fi}
+                "k_fs": fs, "k_sy": sy, "k_fd": fd, "k_sf": sf, "k_fi": fi, "k_ds": ds,
+                "k_df": df, "k_di": di, "k_pf": pf, "k_ps": ps}
 
 
 def person_keys(row: dict[str, Any]) -> list[tuple[str, str]]:
     """The blocking keys of a person row (as `PersonFeatures.keys`)."""
     keys = [(kind, row[column]) for kind, column in
             (("fs", "k_fs"), ("sy", "k_sy"), ("fd", "k_fd"), ("sf", "k_sf"), ("fi", "k_fi"),
+             ("ds", "k_ds"), ("df", "k_df"), ("di", "k_di"), ("pf", "k_pf"), ("ps", "k_ps"),
              ("nk", "name_key")) if row.get(column)]
     keys += [("ph", p) for p in row.get("phones") or ()]
     keys += [("id", i) for i in row.get("ids") or ()]
@@ -98,11 +111,15 @@ def person_features(record_id: int, agency: str, statements: Iterable[Statement]
     ids = tuple(sorted({v for p in ("idNumber", "passportNumber", "socialSecurityNumber")
                         for v, _ in props.get(p, [])}))
     place = props.get("birthPlace", [(None, None)])[0][0]
+    address = props.get("address", [(None, None)])[0][0]
+    code = _POSTCODE.search(address) if address else None
     gender = props.get("gender", [(None, None)])[0][0]
     return PersonFeatures(
         record_id=record_id, agency=agency, fn=fn, sn=sn, fn_mp=phonetic(fn),
         sn_mp=phonetic(sn), name_key=" ".join(words) or None, dob=dob, dob_y=y, dob_m=m,
         dob_d=d, birthplace=fold(place) or None if place else None,
+        address=fold(address) or None if address else None,
+        postcode=code.group(0) if code else None,
         gender=gender if gender in ("male", "female") else None, phones=phones, ids=ids)
 
 

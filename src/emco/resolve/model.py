@@ -72,7 +72,8 @@ class Score:
 
 # Which feature each comparison shows in an explanation.
 SHOWN = {"first_name": "fn", "surname": "sn", "birth_date": "dob", "phone": "phones",
-         "identity_document": "ids", "birthplace": "birthplace", "gender": "gender"}
+         "identity_document": "ids", "birthplace": "birthplace", "address": "address",
+         "gender": "gender"}
 
 
 class Scorer:

@@ -37,7 +37,7 @@ from emco.resolve.features import (
 from emco.resolve.model import Score, Scorer
 from emco.store import resolution as repo
 
-FEATURES_VERSION = "2"  # bump when feature code changes: every record is featured again
+FEATURES_VERSION = "5"  # bump when feature code changes: every record is featured again
 KIND = "person"
 SCHEMATA = sorted(PERSON_SCHEMATA | COMPANY_SCHEMATA | set(IDENTIFIED))
 FLOOR = 0.001  # pairs scoring below this are not kept (unless surely different people)
@@ -219,14 +219,15 @@ JudgementRow = tuple[int, int, Verdict, float | None, str, str | None]
 
 def classify(score: Score, thresholds: Thresholds) -> Verdict | None:
     """What the model concludes of a pair: merge, ask an operator, keep apart, or
-    nothing worth recording. Surely different people (complete birth dates or genders
-    that disagree) are recorded as negative, so that no chain of weaker links can join
-    them; but a pair the model scores as a match despite that goes to review."""
+    nothing worth recording. Two records whose complete birth dates or genders disagree,
+    with no phone or document in common, are surely different people (namesakes):
+    recorded as negative, so that no chain of weaker links can join them later."""
     levels = {p.comparison: p.level for p in score.parts}
+    shared = levels.get("phone") == "a number in common" or \
+        levels.get("identity_document") == "a document in common"
     conflict = levels.get("birth_date") == "else" or levels.get("gender") == "else"
-    if conflict:
-        return Verdict.UNSURE if score.probability >= thresholds.match else \
-            Verdict.NEGATIVE if score.probability >= FLOOR else None
+    if conflict and not shared:
+        return Verdict.NEGATIVE if score.probability >= FLOOR else None
     if score.probability >= thresholds.match:
         return Verdict.POSITIVE
     if score.probability >= thresholds.review:
@@ -424,3 +425,31 @@ class _Clock:
         self.summary.seconds[self.name] = round(
             self.summary.seconds.get(self.name, 0) + time.perf_counter() - self.start, 2)
 
+
+
+@dataclass
+class Overview:
+    records: int  # records with an entity
+    entities: int
+    merged_records: int  # records sharing their entity with another
+    largest: int
+    to_review: int
+
+
+def overview(access: Access, thresholds: Thresholds) -> Overview:
+    """How far resolution has gone: entities, merged records, pairs awaiting review."""
+    with access.reading(Permission.REVIEW_READ, AuditEvent(AuditAction.RESOLVE_READ)) as p:
+        sizes = repo.entity_sizes(p.conn, p.scope)
+        waiting = repo.review_count(p.conn, p.scope, thresholds.review, thresholds.match)
+        p.event.result_count = len(sizes)
+    return Overview(records=sum(sizes), entities=len(sizes),
+                    merged_records=sum(n for n in sizes if n > 1),
+                    largest=max(sizes, default=0), to_review=waiting)
+
+
+def on_arrival(access: Access, thresholds: Thresholds) -> ResolveSummary | None:
+    """Match newly arrived records against everything resolved, if a model has been
+    trained (the first resolution is a batch the staff runs: `emco resolve`)."""
+    with access.reading(Permission.RESOLVE_RUN, AuditEvent(AuditAction.RESOLVE_READ)) as p:
+        trained = repo.latest_model(p.conn, KIND) is not None
+    return resolve(access, thresholds) if trained else None

@@ -168,6 +168,10 @@ def judgements_of_pair(conn: Connection, left: int, right: int) -> list[dict[str
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
+def review_count(conn: Connection, scope: RecordScope, low: float, high: float) -> int:
+    return len(review_queue(conn, scope, low, high, limit=1_000_000))
+
+
 def review_queue(conn: Connection, scope: RecordScope, low: float, high: float,
                  limit: int, offset: int = 0) -> list[dict[str, Any]]:
     """Pairs the model left between the thresholds that no operator has judged, both
@@ -219,6 +223,14 @@ def replace_entities(db: Database, conn: Connection, assignment: dict[int, str],
         conn.execute(delete(record_entities).where(record_entities.c.record_id.in_(part)))
     db.bulk_insert(conn, record_entities, ("record_id", "entity_id"), changed)
     return len(changed)
+
+
+def entity_sizes(conn: Connection, scope: RecordScope) -> list[int]:
+    """How many records (in scope) each entity has."""
+    query = (select(func.count()).select_from(record_entities)
+             .join(records, records.c.id == record_entities.c.record_id)
+             .where(scope_filter(scope)).group_by(record_entities.c.entity_id))
+    return [int(n) for (n,) in conn.execute(query)]
 
 
 def entity_of(conn: Connection, record_id: int) -> str | None:
