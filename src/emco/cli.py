@@ -305,8 +305,11 @@ def demo_generate(
 def demo_load(
     folder: Annotated[Path, typer.Argument(help="Folder with a manifest.yml (a generated "
                                                 "scenario, or the hand-written samples).")],
+    stages: Annotated[bool, typer.Option(help="Run every stage that exists after the "
+                                              "load (resolution...).")] = True,
 ) -> None:
-    """Load every file of a demonstration folder, each as its own service."""
+    """Load every file of a demonstration folder, each as its own service, then run the
+    stages that exist."""
     settings = get_settings()
     db = _db(settings)
     results = load_folder(db, folder, lambda access, request: run_ingest(
@@ -321,8 +324,9 @@ def demo_load(
         out.print("Rejected rows are in " + ", ".join(s.quarantine for _, s in results
                                                      if s.quarantine))
     operator = staff_principal(db, Role.OPERATOR, Protection.DR)  # sees every record
-    with err.status("Resolving the records across services…"):
-        resolve(operator, thresholds(settings), full=True)
+    if stages:
+        with err.status("Resolving the records across services…"):
+            resolve(operator, thresholds(settings), full=True)
     for line in summary(operator, [s for _, s in results]):
         out.print(line, highlight=False, markup=False)
 
@@ -450,8 +454,9 @@ def resolve_explain(
         out.print("No model score: one of the records is not a person, or no model is "
                   "trained yet.")
     else:
-        out.print(f"Match probability {data['probability']:.4f} "
-                  f"(weight {data['match_weight']:+.2f}).", highlight=False)
+        out.print(f"Match probability {data['probability']:.4f} (weight "
+                  f"{data['match_weight']:+.2f}: the prior {data['prior_weight']:+.2f} "
+                  "plus the comparisons above).", highlight=False)
     out.print(f"Entities: {data['left_entity']} and {data['right_entity']}"
               f"{' (the same)' if data['left_entity'] == data['right_entity'] else ''}.",
               highlight=False)

@@ -13,6 +13,11 @@ API_ROUTES = {
     "/api/v1/agencies": {"get"},
     "/api/v1/records": {"get"},
     "/api/v1/records/{record_id}": {"get"},
+    "/api/v1/records/{record_id}/entity": {"get"},
+    "/api/v1/review": {"get"},
+    "/api/v1/review/{left}/{right}": {"get"},
+    "/api/v1/pairs/{left}/{right}": {"get"},
+    "/api/v1/pairs/{left}/{right}/judgements": {"post"},
 }
 
 

@@ -186,3 +186,23 @@ def test_the_scenario_loads_whole_and_matches_its_truth(db: Database, settings: 
     result = evaluate(operator, read_truth(scenario))
     assert result.store.ok, result.store.message()
     assert result.to_dict()["store"]["missing"] == 0
+
+
+def test_every_number_and_plate_of_the_world_is_valid() -> None:
+    """Numbers of every supplier country, and plates, read back through ingestion's
+    normalisers (a wrong length would quarantine a service's rows)."""
+    from emco.demo.world import WorldMaker
+    from emco.ingest.normalize import normalize_identifier, normalize_phone
+
+    numbers, plates, countries = set(), set(), set()
+    for cell in WorldMaker(3).cells(40):
+        for person in cell.people.values():
+            countries.add(person.nationality)
+            numbers.update(phone.number for phone in person.phones)
+        plates.update(vehicle.plate for vehicle in cell.vehicles.values())
+    assert {"NL", "ES", "BE", "MA"} & countries
+    for number in numbers:
+        assert normalize_phone(number, "FR") == number
+    for plate in plates:
+        assert normalize_identifier(plate) == plate
+    assert len(numbers) > 1000

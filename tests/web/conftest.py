@@ -14,6 +14,16 @@ Passwords are hashed with argon2id at its lowest cost here (`cheap_passwords`, a
 the real cost takes about a second per account and login on a test machine, and these
 tests are about the web layer, not the hash.
 
+`resolved` is another small world, for entity resolution: two services' files (OFAST,
+SNRP) describing the same people with the variations each service makes, and namesakes;
+an operator of the staff, OFAST's liaison officer and analyst; and a full resolution run
+by the operator (`Thresholds(0.5, 0.2)`, the default settings), so that some pairs are
+merged, some kept apart and some left for review. It returns the records' ids by source
+id. A test that needs a pair in a given state finds it in the store (`standing`), so the
+tests do not depend on the exact scores the unsupervised model gives.
+
+`live_server` serves `app` over HTTP on a free local port, for the browser tests.
+
 `login` opens a session through the API; `form_login` goes through the login page with
 its CSRF token, as a browser does. `parse` reads a rendered page (links, text, tables,
 tags) with the standard library's HTML parser.
@@ -21,6 +31,9 @@ tags) with the standard library's HTML parser.
 tests/api/conftest.py re-exports these fixtures for the API tests.
 """
 
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -28,14 +41,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from emco.access import auth, records
 from emco.access.gate import Access
-from emco.model.enums import Role
+from emco.model.enums import Protection, Role, Verdict
+from emco.model.types import Judgement
+from emco.resolve.service import Thresholds, resolve
 from emco.settings import Settings
+from emco.store import resolution
 from emco.store.db import Database
 from emco.web.app import create_app
 from emco.web.security import CSRF_COOKIE
@@ -88,6 +105,27 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 @pytest.fixture
+def live_server(app: FastAPI) -> Iterator[str]:
+    """The app served by uvicorn in a thread on 127.0.0.1 at a free port, for the length of
+    a test (for the browser tests); its data is whatever the test's other fixtures put in."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive(), "the server stopped"
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture
 def world(db: Database, settings: Settings, tmp_path: Path) -> World:
     ids: dict[str, int] = {}
     for agency, username, entities in (("OFAST", OFAST_USER, OFAST_FILE),
@@ -103,6 +141,102 @@ def world(db: Database, settings: Settings, tmp_path: Path) -> World:
             ids.update((r.source_id, r.id) for r in found.records if r.source_id == e["id"])
     assert len(ids) == len(OFAST_FILE) + len(DNPJ_FILE)
     return World(ids)
+
+
+OPERATOR = "op.emco"
+LIAISON = "liaison.ofast"
+P = factories.person
+RESOLVE_OFAST = [
+    P("o-amra", "Mohamed AMRA", birthDate="1994-02-13", phone="06 11 22 33 44",
+      gender="male", birthPlace="Rouen"),
+    P("o-benali", "Karim BENALI", birthDate="1988-05-02", gender="male"),
+    P("o-martin", "Lucas MARTIN", birthDate="1990-07-07"),
+    P("o-dupont", "Jean DUPONT", birthDate="1975-03-12", phone="06 99 88 77 66"),
+    P("o-leroy", "Sophie LEROY", birthDate="1982-11-20", gender="female"),
+    P("o-nguyen", "Thi NGUYEN", birthDate="1979-01-01"),
+]
+RESOLVE_SNRP = [
+    P("s-amra", "AMRA Mohamed", birthDate="1994-02-13", gender="male", birthPlace="Rouen"),
+    P("s-amra2", "Mohammed Amra", birthDate="1994"),
+    P("s-amra-old", "Mohamed AMRA", birthDate="1961-09-30", gender="male"),  # a namesake
+    P("s-benali", "Karim BEN ALI", birthDate="1988-05-02"),
+    P("s-martin", "Lucas MARTIN"),
+    P("s-dupont", "Jean DUPOND", phone="+33699887766"),
+    P("s-leroy", "Sophie LEROI", birthDate="1982-11-02", gender="female"),
+    P("s-garcia", "Pablo GARCIA", birthDate="1985-06-15"),
+    P("s-martin2", "Lucas MARTINS", birthDate="1990"),
+    P("s-nguyen", "NGUYEN Thi", birthDate="1979"),
+    P("s-benali2", "Karima BENALI"),
+    P("s-dupont2", "Jean DUPONT", birthDate="1975"),
+    P("s-roux", "Paul ROUX", birthDate="1970-04-04"),
+    P("s-petit", "Anne PETIT", birthDate="1991-12-24", gender="female"),
+]
+
+
+@dataclass
+class Resolved:
+    """The records of `resolved` by source id, the accounts, and the store to look in."""
+
+    ids: dict[str, int]
+    db: Database
+    operator: str = OPERATOR
+    liaison: str = LIAISON
+    analyst: str = OFAST_USER
+    password: str = PASSWORD
+
+    @property
+    def source(self) -> dict[int, str]:
+        return {v: k for k, v in self.ids.items()}
+
+    def standing(self) -> list[Judgement]:
+        with self.db.read() as conn:
+            return sorted(resolution.standing(conn), key=lambda j: j.id)
+
+    def entities(self) -> dict[int, str]:
+        with self.db.read() as conn:
+            return resolution.entities(conn)
+
+    def model_pairs(self, verdict: Verdict) -> list[tuple[int, int]]:
+        """Pairs whose standing judgement is the model's `verdict`, no operator's."""
+        judged = {(j.left, j.right) for j in self.standing() if j.human}
+        return [(j.left, j.right) for j in self.standing()
+                if j.author.startswith("model:") and j.verdict == verdict
+                and (j.left, j.right) not in judged]
+
+
+_MODEL: list = []  # records counted, Splink settings, term frequencies
+
+
+@pytest.fixture
+def resolved(db: Database, settings: Settings, tmp_path: Path) -> Resolved:
+    ids: dict[str, int] = {}
+    for agency, entities in (("OFAST", RESOLVE_OFAST), ("SNRP", RESOLVE_SNRP)):
+        path = factories.write_jsonl(tmp_path / f"resolve-{agency.lower()}.jsonl", entities)
+        summary = factories.load(db, settings, path, agency=agency)
+        assert summary.accepted == len(entities), summary.first_errors
+    factories.user(db, OPERATOR, "EMCO", Role.OPERATOR, clearance=Protection.DR,
+                   password=PASSWORD)
+    factories.user(db, LIAISON, "OFAST", Role.LIAISON, password=PASSWORD)
+    factories.user(db, OFAST_USER, "OFAST", Role.ANALYST, password=PASSWORD)
+    operator = Access(db, factories.principal("EMCO", Role.OPERATOR, clearance=Protection.DR,
+                                              username=OPERATOR))
+    for _agency, source_id, record_id in records.identities(operator):
+        ids[source_id] = record_id
+    # The model is trained once per test process (on the same files each time) and
+    # stored again for each test: training is the slow part, and not what is tested here.
+    if _MODEL:
+        with db.write() as conn:
+            resolution.save_model(conn, "person", *_MODEL)
+    resolve(operator, Thresholds(0.5, 0.2), full=True)
+    if not _MODEL:
+        with db.read() as conn:
+            stored = resolution.latest_model(conn, "person")
+        assert stored is not None
+        _MODEL.extend([len(ids), stored[1], stored[2]])
+    world = Resolved(ids, db)
+    assert len(world.model_pairs(Verdict.UNSURE)) >= 2, "the data must leave pairs to review"
+    assert world.model_pairs(Verdict.POSITIVE), "and merge some"
+    return world
 
 
 def login(client: TestClient, username: str = OFAST_USER, password: str = PASSWORD) -> None:

@@ -1,56 +1,29 @@
 """A real browser against a real server: log in, search, read a record, switch language.
 
 The app of the `app` fixture (over `world`'s data) is served by uvicorn in a thread, on a
-free port, over SQLite only (one backend is enough to see the pages in a browser). Debian's
-Chromium is driven by Playwright; no browser is ever downloaded. Screenshots land in
+free port (`live_server`, in tests/web/conftest.py), over SQLite only (one backend is
+enough to see the pages in a browser). Debian's Chromium is driven by Playwright; no
+browser is ever downloaded, and a missing one fails the test. Screenshots land in
 test-artifacts/ (ignored by git) for a person to look at.
 """
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
+import playwright.sync_api as playwright_api
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from tests.web.conftest import H3_CONDITION, PASSWORD, World
-
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
-pytestmark = [
-    pytest.mark.parametrize("db", ["sqlite"], indirect=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium package"),
-]
-
-
-@pytest.fixture
-def live_server(app: FastAPI, world: World) -> Iterator[str]:
-    """The app served on 127.0.0.1 at a free port, for the length of a test."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "the server stopped"
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
 
 def test_log_in_search_read_a_record_and_switch_language(live_server: str,
                                                          world: World) -> None:
+    # A missing browser fails: it must not pass for a green run (.ci/run installs it).
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install chromium"
     ARTIFACTS.mkdir(exist_ok=True)
     problems: list[str] = []
     with playwright_api.sync_playwright() as p:

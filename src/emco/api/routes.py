@@ -9,13 +9,21 @@ from emco.api.schemas import (
     MAX_ID,
     NO_NUL,
     AgencyOut,
+    DecisionOut,
+    EntityOut,
     ErrorOut,
+    JudgementIn,
     LoginIn,
+    PairOut,
     PrincipalOut,
     RecordDetail,
+    ReviewItemOut,
+    ReviewQueueOut,
     SearchOut,
 )
 from emco.model.types import Principal
+from emco.resolve import review
+from emco.resolve.service import explain, explanation_dict
 from emco.store import agencies
 from emco.web.deps import (
     SESSION_COOKIE,
@@ -23,10 +31,12 @@ from emco.web.deps import (
     DatabaseDep,
     PrincipalDep,
     SettingsDep,
+    ThresholdsDep,
 )
 
 ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorOut} for code in (400, 401, 403, 404, 422)}
+CONFLICT: dict[int | str, dict[str, object]] = {409: {"model": ErrorOut}}
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
 Motif = Annotated[str | None, Query(max_length=500, pattern=NO_NUL,
@@ -34,6 +44,10 @@ Motif = Annotated[str | None, Query(max_length=500, pattern=NO_NUL,
 CaseRef = Annotated[str | None, Query(max_length=100, pattern=NO_NUL,
                                       description="The case it serves.")]
 RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="The record's id in EMCO.")]
+LeftId = Annotated[int, Path(ge=1, le=MAX_ID, description="One record of the pair.")]
+RightId = Annotated[int, Path(ge=1, le=MAX_ID, description="The other record.")]
+Limit = Annotated[int, Query(ge=1, le=100, description="Pairs per page.")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Pairs to skip.")]
 
 
 def principal_out(p: Principal) -> PrincipalOut:
@@ -89,3 +103,39 @@ def get_record(access: AccessDep, record_id: RecordId, motif: Motif = None,
     """One record with every fact and its provenance."""
     return RecordDetail.of_view(records.read(access, record_id, motif=motif,
                                              case_ref=case_ref))
+
+
+@router.get("/records/{record_id}/entity", tags=["resolution"])
+def get_record_entity(access: AccessDep, record_id: RecordId) -> EntityOut:
+    """The record's resolved entity and the entity's other records the caller may see."""
+    return EntityOut.of(review.record_entity(access, record_id))
+
+
+@router.get("/review", tags=["resolution"])
+def review_queue(access: AccessDep, thresholds: ThresholdsDep, limit: Limit = 20,
+                 offset: Offset = 0) -> ReviewQueueOut:
+    """Pairs the model was unsure of that no operator has decided, most likely first,
+    each with both records, the score's parts and the entities a merge would join."""
+    return ReviewQueueOut.of(review.queue(access, thresholds, limit, offset), limit, offset)
+
+
+@router.get("/review/{left}/{right}", tags=["resolution"])
+def review_pair(access: AccessDep, left: LeftId, right: RightId) -> ReviewItemOut:
+    """One pair as the review page shows it, queued or not, with its judgements."""
+    return ReviewItemOut.of(review.item(access, left, right))
+
+
+@router.get("/pairs/{left}/{right}", tags=["resolution"])
+def explain_pair(access: AccessDep, left: LeftId, right: RightId) -> PairOut:
+    """The score of two records with its parts, their judgements and entities."""
+    return PairOut.of(explanation_dict(explain(access, left, right)))
+
+
+@router.post("/pairs/{left}/{right}/judgements", tags=["resolution"], responses=CONFLICT)
+def judge_pair(access: AccessDep, thresholds: ThresholdsDep, left: LeftId, right: RightId,
+               body: JudgementIn) -> DecisionOut:
+    """Decide whether two records are one person (an operator's decision wins over the
+    model's) and recompute the entities. Contradicting an earlier operator's decision
+    needs `override` (409 otherwise)."""
+    return DecisionOut.of(review.decide(access, left, right, body.verdict, body.reason,
+                                        thresholds, override=body.override))

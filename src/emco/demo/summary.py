@@ -36,8 +36,8 @@ def resolution(access: Access) -> list[str]:
     o = overview(access, Thresholds(settings.resolve_match_threshold,
                                     settings.resolve_review_threshold))
     return [f"Resolution: {o.records:,} records in {o.entities:,} entities; "
-            f"{o.merged_records:,} records joined to others (largest entity: {o.largest} "
-            f"records); {o.to_review:,} pairs await an operator's review."]
+            f"{o.merged_records:,} records joined to others (the largest entity holds "
+            f"{o.largest:,}); {o.to_review:,} pairs await an operator's review."]
 
 
 FINDINGS: dict[str, Finding | None] = {

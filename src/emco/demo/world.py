@@ -453,7 +453,7 @@ class WorldMaker:
         numbers look random but never repeat, and no set of them need be kept."""
         n = self.ids.count("number")
         if person.nationality in ("NL", "ES", "BE", "MA") and person.role() == "supplier":
-            prefix = {"NL": "+316", "ES": "+346", "BE": "+3247", "MA": "+2126"}
+            prefix = {"NL": "+316", "ES": "+346", "BE": "+324", "MA": "+2126"}
             return prefix[person.nationality] + f"{_scramble(n, 10**8):08d}"
         value = _scramble(n, 2 * 10**8)
         return f"+33{6 + value // 10**8}{value % 10**8:08d}"

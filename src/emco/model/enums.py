@@ -100,6 +100,7 @@ class AuditAction(StrEnum):
     JUDGEMENT_CREATE = "resolve:judgement:create"
     REVIEW_READ = "resolve:queue:read"
     ENTITY_EXPORT = "resolve:entity:export"
+    ENTITY_READ = "resolve:entity:read"  # the entity of one record and its other records
 
 
 class Outcome(StrEnum):

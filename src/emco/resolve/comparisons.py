@@ -138,7 +138,7 @@ PERSON: tuple[Comparison, ...] = (
         Level("same year", '"dob_y_l" = "dob_y_r"', lambda a, b: a["dob_y"] == b["dob_y"]),
         _else())),
     Comparison("phone", "Phone numbers (E.164)", _shared("phones", "a number in common")),
-    Comparison("identity_document", "Identity document numbers",
+    Comparison("identity_document", "Identity document numbers and e-mail addresses",
                _shared("ids", "a document in common")),
     Comparison("birthplace", "Place of birth", (_null("birthplace"), _exact("birthplace"),
                                                 _else())),

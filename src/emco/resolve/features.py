@@ -14,6 +14,7 @@ from typing import Any
 from rigour.text.phonetics import metaphone
 
 from emco.ingest.normalize import PARTICLES, fold
+from emco.resolve.nicknames import formal
 
 # Schemata resolved by the probabilistic model, and by identifiers.
 PERSON_SCHEMATA = frozenset({"Person"})
@@ -21,8 +22,8 @@ COMPANY_SCHEMATA = frozenset({"Company", "Organization", "LegalEntity", "PublicB
 IDENTIFIED = {"Vehicle": "plate", "BankAccount": "iban"}
 LEGAL_FORMS = frozenset({"sarl", "sas", "sasu", "eurl", "sa", "sci", "snc", "ltd", "llc",
                          "bv", "gmbh", "sl", "fze", "fzco", "inc", "cie", "et"})
-_POSTCODE = re.compile(r"\b\d{4,5}\b")
-_UPPER_WORD = re.compile(r"^[^\W\d_][^\W\d_'\-]*$")
+POSTCODE = re.compile(r"\b\d{4,5}\b")
+_UPPER_WORD = re.compile(r"^[^\W\d_](?:[^\W\d_]|['’\-])*$")  # DUPONT-MARTIN, N'DIAYE
 
 Statement = tuple[str, str, str, str]  # prop, type, value, original
 
@@ -36,7 +37,7 @@ class PersonFeatures:
     agency: str
     fn: str | None  # first given name
     sn: str | None  # surname
-    fn_mp: str | None  # their phonetic keys
+    fn_mp: str | None  # their phonetic keys (a short form's is its formal name's)
     sn_mp: str | None
     name_key: str | None  # all name words, sorted: the same for swapped names
     dob: str | None  # YYYY-MM-DD when complete
@@ -66,9 +67,11 @@ class PersonFeatures:
         fs = f"{self.fn_mp}|{self.sn_mp}" if self.fn_mp and self.sn_mp else None
         sy = f"{self.sn_mp}|{self.dob_y}" if self.sn_mp and self.dob_y else None
         fd = f"{self.fn_mp}|{self.dob}" if self.fn_mp and self.dob else None
-        # A typing error in one name still leaves the sound of the other and an initial.
-        sf = f"{self.sn_mp}|{self.fn[0]}" if self.sn_mp and self.fn else None
-        fi = f"{self.fn_mp}|{self.sn[0]}" if self.fn_mp and self.sn else None
+        # A typing error in one name still leaves the sound of the other and an initial;
+        # and the birth year when known (common names make blocks of thousands without).
+        year = f"|{self.dob_y}" if self.dob_y else ""
+        sf = f"{self.sn_mp}|{self.fn[0]}{year}" if self.sn_mp and self.fn else None
+        fi = f"{self.fn_mp}|{self.sn[0]}{year}" if self.fn_mp and self.sn else None
         ds = f"{self.dob}|{self.sn[0]}" if self.dob and self.sn else None
         df = f"{self.dob}|{self.fn[0]}" if self.dob and self.fn else None
         # The date and both initials in order: meets swapped names too.
@@ -108,14 +111,15 @@ def person_features(record_id: int, agency: str, statements: Iterable[Statement]
     words = sorted([*(first.split(" ") if first else []), *([sn] if sn else [])])
     dob, y, m, d = _birth(props.get("birthDate", []))
     phones = tuple(sorted({v for v, _ in props.get("phone", [])}))
-    ids = tuple(sorted({v for p in ("idNumber", "passportNumber", "socialSecurityNumber")
-                        for v, _ in props.get(p, [])}))
+    # An e-mail address is as personal as a document number: both are identifiers here.
+    ids = tuple(sorted({v for p in ("idNumber", "passportNumber", "socialSecurityNumber",
+                                    "email") for v, _ in props.get(p, [])}))
     place = props.get("birthPlace", [(None, None)])[0][0]
     address = props.get("address", [(None, None)])[0][0]
-    code = _POSTCODE.search(address) if address else None
+    code = POSTCODE.search(address) if address else None
     gender = props.get("gender", [(None, None)])[0][0]
     return PersonFeatures(
-        record_id=record_id, agency=agency, fn=fn, sn=sn, fn_mp=phonetic(fn),
+        record_id=record_id, agency=agency, fn=fn, sn=sn, fn_mp=phonetic(formal(fn)),
         sn_mp=phonetic(sn), name_key=" ".join(words) or None, dob=dob, dob_y=y, dob_m=m,
         dob_d=d, birthplace=fold(place) or None if place else None,
         address=fold(address) or None if address else None,

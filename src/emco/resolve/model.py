@@ -17,11 +17,13 @@ from emco.resolve.comparisons import BLOCKING_ARRAYS, BLOCKING_KEYS, PERSON, Com
 log = logging.getLogger("emco.resolve")
 
 # Pairs of records that share one of these are almost surely one person: used to estimate
-# how likely two records drawn at random are the same person.
-DETERMINISTIC = (
+# how likely two records drawn at random are the same person. A shared document or phone
+# is found by joining on each of them (`arrays_to_explode`): a join on the surname alone,
+# filtered by `list_has_any`, compares every two namesakes of a million records.
+DETERMINISTIC: tuple[Any, ...] = (  # SQL, or Splink's blocking rule as a dict
     'l."fn" = r."fn" AND l."sn" = r."sn" AND l."dob" = r."dob"',
-    'list_has_any(l."ids", r."ids") AND l."sn" = r."sn"',
-    'list_has_any(l."phones", r."phones") AND l."sn" = r."sn"',
+    *({"blocking_rule": f'l."{col}" = r."{col}" AND l."sn" = r."sn"',
+       "arrays_to_explode": [col], "sql_dialect": "duckdb"} for col in ("ids", "phones")),
 )
 TF_COLUMNS = ("fn", "sn")
 
@@ -65,6 +67,7 @@ class Score:
     probability: float
     weight: float
     parts: list[Part] = field(default_factory=list)
+    prior: float = 0.0  # the weight before any comparison: weight = prior + sum of parts
 
     def explain(self) -> list[dict[str, Any]]:
         return [p.to_dict() for p in self.parts]
@@ -123,7 +126,7 @@ class Scorer:
             parts.append(Part(comparison.name, label, weight, _shown(left[column]),
                               _shown(right[column])))
         probability = 1 / (1 + 2 ** -total) if total > -1000 else 0.0
-        return Score(probability, total, parts)
+        return Score(probability, total, parts, self.prior_weight)
 
 
 def _shown(value: Any) -> Any:
@@ -142,15 +145,38 @@ def train(frame: pd.DataFrame, seed: int = 1, max_pairs: float = 2e6) -> dict[st
     linker = Linker(table, untrained_settings(), log_level=logging.ERROR)
     linker.training.estimate_probability_two_random_records_match(
         list(DETERMINISTIC), recall=0.6)
+    # On a handful of records the estimate reaches 0 or 1: no longer a prior but a verdict
+    # (Splink offers no public setter; the attribute is the one its estimator writes).
+    settings_obj = linker._settings_obj
+    prior = settings_obj._probability_two_random_records_match
+    settings_obj._probability_two_random_records_match = min(max(prior, 1e-9), 0.1)
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
     # Each blocking fixes some comparisons and trains the others: names free under the
     # first, dates and identifiers free under the second.
-    for rule in (block_on("dob"), block_on("k_fs")):
+    for column in ("dob", "k_fs"):
+        # A small file may hold no two records sharing the key; EM has nothing to learn
+        # from then (and Splink would leave the linker half-changed if asked).
+        if not frame[column].dropna().duplicated().any():
+            log.warning("EM skipped: no two records share %s", column)
+            continue
         linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, estimate_without_term_frequencies=True, max_pairs=max_pairs)
+            block_on(column), estimate_without_term_frequencies=True, max_pairs=max_pairs)
     settings: dict[str, Any] = linker.misc.save_model_to_json()
     con.close()
-    return _neutral_when_unseen(settings)
+    return _neutral_when_unseen(_prior_when_untrained(settings))
+
+
+def _prior_when_untrained(settings: dict[str, Any]) -> dict[str, Any]:
+    """A comparison EM never reached (too few records) takes Splink's stated prior: most
+    matches agree exactly, the rest spread evenly over the weaker levels."""
+    for comparison in settings["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        if any(lv.get("m_probability") is not None for lv in levels):
+            continue
+        rest = 0.05 / max(len(levels) - 1, 1)
+        for i, level in enumerate(levels):
+            level["m_probability"] = 0.95 if i == 0 else rest
+    return settings
 
 
 # What share of true matches fall in a level EM never saw among them (it happens in small
@@ -184,10 +210,11 @@ def term_frequencies(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
     return out
 
 
-def predict(settings: dict[str, Any], frame: pd.DataFrame, threshold: float
-            ) -> Iterator[pd.DataFrame]:
-    """Every blocked pair scoring at least `threshold`, in frames of pairs with their
-    comparison levels (`gamma_*`) and match weight."""
+def predict(settings: dict[str, Any], frame: pd.DataFrame, threshold: float,
+            query: str = "SELECT * FROM pairs") -> Iterator[pd.DataFrame]:
+    """Every blocked pair scoring at least `threshold`, with both records' values
+    (`fn_l`, `fn_r`...), comparison levels (`gamma_*`) and weights (`mw_*`, `match_weight`),
+    as the table `pairs` of `query`; its result in frames."""
     from splink import DuckDBAPI, Linker
 
     con = _duckdb()
@@ -195,12 +222,12 @@ def predict(settings: dict[str, Any], frame: pd.DataFrame, threshold: float
     table = db_api.register(frame, dataset_display_name="people")
     config = dict(settings)
     config["retain_intermediate_calculation_columns"] = True
+    config["retain_matching_columns"] = True
     linker = Linker(table, config, log_level=logging.ERROR)
     pairs = linker.inference.predict(threshold_match_probability=threshold)
     # The table name is Splink's own, never input.
-    reader = con.sql(f"SELECT * FROM {pairs.physical_name}").to_arrow_reader(  # noqa: S608
-        100_000)
-    for batch in reader:
+    con.execute(f"CREATE VIEW pairs AS SELECT * FROM {pairs.physical_name}")  # noqa: S608
+    for batch in con.sql(query).to_arrow_reader(100_000):
         yield batch.to_pandas()
     con.close()
 

@@ -10,14 +10,19 @@ what the CLI, the API and the pages call.
 - `judge`: an operator's decision, which always wins over the model's.
 """
 
+import io
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import reduce
 from itertools import pairwise
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import json as pa_json
 
 from emco.access.audit import AuditEvent
 from emco.access.gate import Access
@@ -31,16 +36,18 @@ from emco.resolve.features import (
     COMPANY_SCHEMATA,
     IDENTIFIED,
     PERSON_SCHEMATA,
+    POSTCODE,
     company_key,
     person_features,
 )
-from emco.resolve.model import Score, Scorer
+from emco.resolve.model import SHOWN, Score, Scorer
 from emco.store import resolution as repo
 
-FEATURES_VERSION = "5"  # bump when feature code changes: every record is featured again
+FEATURES_VERSION = "6"  # bump when feature code changes: every record is featured again
 KIND = "person"
 SCHEMATA = sorted(PERSON_SCHEMATA | COMPANY_SCHEMATA | set(IDENTIFIED))
 FLOOR = 0.001  # pairs scoring below this are not kept (unless surely different people)
+YEAR_ONLY = "-01-01"  # a complete date some services write when they know the year only
 
 # Stages that depend on clusters register here; called with the entities that changed.
 ON_CHANGE: list[Callable[[Access, set[str]], None]] = []
@@ -81,16 +88,21 @@ def resolve(access: Access, thresholds: Thresholds, full: bool = False,
     with clock("features"):
         fresh = _feature(access, stale_only=not full)
     summary.featured = len(fresh)
+    # Only the incremental run keeps them: a full run's are every record's, and the batch
+    # reads them back chunk-wise (`_people`).
+    new_people = {} if full else {rid: f for rid, kind, f in fresh if kind == KIND}
+    del fresh
     with access.reading(Permission.RESOLVE_RUN,
                         AuditEvent(AuditAction.RESOLVE_READ)) as p:
-        people = dict(repo.features(p.conn, KIND)) if full or retrain else {}
         stored = repo.latest_model(p.conn, KIND)
+    frame = None
     if stored is None or retrain:
         with clock("train"):
-            people = people or _all_people(access)
-            frame = _frame(people)
-            if len(frame) < 2:
-                return _finish(access, event, summary, [], thresholds, clock)
+            frame = _people(access)
+            if len(frame) < 2:  # no two people to learn from: identifiers still join
+                rule_rows = _rule_judgements(access, True)
+                summary.rule_links = len(rule_rows)
+                return _finish(access, event, summary, rule_rows, thresholds, clock)
             settings = person_model.train(frame)
             tf = person_model.term_frequencies(frame)
         with access.writing(Permission.RESOLVE_RUN,
@@ -103,11 +115,10 @@ def resolve(access: Access, thresholds: Thresholds, full: bool = False,
     author = f"model:{version}"
     if full:
         with clock("score"):
-            people = people or _all_people(access)
-            rows = list(_batch_judgements(settings, people, thresholds, author))
+            frame = _people(access) if frame is None else frame
+            rows = list(_batch_judgements(settings, frame, thresholds, author))
     else:
         with clock("score"):
-            new_people = {rid: f for rid, kind, f in fresh if kind == KIND}
             rows = _incremental_judgements(access, Scorer(settings, tf), new_people,
                                            thresholds, author)
     with clock("rules"):
@@ -140,9 +151,15 @@ def _finish(access: Access, event: AuditEvent, summary: ResolveSummary,
         event.result_count = summary.changed
         event.detail = json.dumps({k: v for k, v in summary.to_dict().items()
                                    if k != "seconds"})
-    for hook in ON_CHANGE:
-        hook(access, changed_entities)
+    _notify(access, changed_entities)
     return summary
+
+
+def _notify(access: Access, changed_entities: set[str]) -> None:
+    """Tell the stages that work on entities which ones a merge or split changed."""
+    if changed_entities:
+        for hook in ON_CHANGE:
+            hook(access, changed_entities)
 
 
 def _recluster(conn: Any, db: Any, thresholds: Thresholds, summary: ResolveSummary
@@ -194,18 +211,46 @@ def _features_of(rid: int, agency: str, schema: str, facts: list[tuple[str, str,
     regs = sorted({v for p, _t, v, _o in facts if p == "registrationNumber"})
     names = sorted({k for p, _t, v, _o in facts if p == "name"
                     for k in [company_key(v)] if k})
+    postcodes = sorted({m.group(0) for p, _t, v, _o in facts if p == "address"
+                        for m in [POSTCODE.search(v)] if m})
     keys = [("rn", r) for r in regs] + [("cn", n) for n in names]
-    return "company", {"registration": regs, "names": names}, keys
+    return "company", {"registration": regs, "names": names, "postcodes": postcodes}, keys
 
 
-def _all_people(access: Access) -> dict[int, dict[str, Any]]:
+def _people(access: Access) -> pd.DataFrame:
+    """The model's input table: one row per person record with a name or identifier.
+    Parsed by Arrow into columns, chunk by chunk: a million records' features as dicts,
+    or in pandas' object columns, take gigabytes (and minutes)."""
+    tables: list[pa.Table] = []
     with access.reading(Permission.RESOLVE_RUN, AuditEvent(AuditAction.RESOLVE_READ)) as p:
-        return dict(repo.features(p.conn, KIND))
+        for texts in repo.feature_texts(p.conn, KIND):
+            schema = tables[0].schema if tables else _schema(json.loads(texts[0]))
+            table = pa_json.read_json(
+                io.BytesIO("\n".join(texts).encode()),  # one JSON object a line
+                parse_options=pa_json.ParseOptions(explicit_schema=schema,
+                                                   unexpected_field_behavior="ignore"))
+            tables.append(table.filter(_usable_rows(table)))
+    if not tables:
+        return pd.DataFrame()
+    return pa.concat_tables(tables).to_pandas(types_mapper=pd.ArrowDtype)
 
 
-def _frame(people: dict[int, dict[str, Any]]) -> pd.DataFrame:
-    """The model's input table: one row per person record with a name or identifier."""
-    return pd.DataFrame([f for f in people.values() if _usable(f)])
+def _schema(row: dict[str, Any]) -> pa.Schema:
+    """Features are text but for the record id and the parts of a birth date (integers),
+    phones and identity documents (lists)."""
+    def kind(column: str) -> pa.DataType:
+        if column in ("unique_id", "dob_y", "dob_m", "dob_d"):
+            return pa.int64()
+        return pa.list_(pa.string()) if column in ("phones", "ids") else pa.string()
+    return pa.schema([(column, kind(column)) for column in row])
+
+
+def _usable_rows(table: pa.Table) -> pa.Array:
+    """`_usable` of each row."""
+    named = [pc.not_equal(table[column], "") for column in ("sn", "fn")]
+    listed = [pc.greater(pc.list_value_length(table[column]), 0)
+              for column in ("phones", "ids")]
+    return reduce(pc.or_, [pc.fill_null(test, False) for test in named + listed])
 
 
 def _usable(f: dict[str, Any]) -> bool:
@@ -219,13 +264,20 @@ JudgementRow = tuple[int, int, Verdict, float | None, str, str | None]
 
 def classify(score: Score, thresholds: Thresholds) -> Verdict | None:
     """What the model concludes of a pair: merge, ask an operator, keep apart, or
-    nothing worth recording. Two records whose complete birth dates or genders disagree,
-    with no phone or document in common, are surely different people (namesakes):
-    recorded as negative, so that no chain of weaker links can join them later."""
+    nothing worth recording. Two records whose birth dates or genders disagree, with no
+    phone or document in common, are surely different people (namesakes): recorded as
+    negative, so that no chain of weaker links can join them later. Dates disagree when
+    their years differ, or when both are complete and only the year is alike (not a
+    typing error, nor day and month swapped; a 1st of January may stand for "that
+    year")."""
     levels = {p.comparison: p.level for p in score.parts}
     shared = levels.get("phone") == "a number in common" or \
         levels.get("identity_document") == "a document in common"
-    conflict = levels.get("birth_date") == "else" or levels.get("gender") == "else"
+    dates = next((p for p in score.parts if p.comparison == "birth_date"), None)
+    other_day = dates is not None and dates.level == "same year" and all(
+        isinstance(d, str) and not d.endswith(YEAR_ONLY) for d in (dates.left, dates.right))
+    conflict = levels.get("birth_date") == "else" or levels.get("gender") == "else" or \
+        other_day
     if conflict and not shared:
         return Verdict.NEGATIVE if score.probability >= FLOOR else None
     if score.probability >= thresholds.match:
@@ -241,21 +293,56 @@ def _evidence(score: Score) -> str:
                       ensure_ascii=False)
 
 
-def _batch_judgements(settings: dict[str, Any], people: dict[int, dict[str, Any]],
+def _batch_judgements(settings: dict[str, Any], frame: pd.DataFrame,
                       thresholds: Thresholds, author: str) -> Iterable[JudgementRow]:
-    """Every blocked pair of the batch, scored by Splink, then read back through the
-    in-process scorer for its parts (the same weights: a test holds them equal)."""
-    frame = _frame(people)
+    """Every blocked pair of the batch, scored by Splink, judged and explained in the same
+    SQL (`_judging`): pair by pair in Python, a million records took many minutes."""
     if len(frame) < 2:
         return
-    scorer = Scorer(settings, person_model.term_frequencies(frame))
-    for batch in person_model.predict(settings, frame, FLOOR):
-        for left, right in zip(batch["unique_id_l"], batch["unique_id_r"], strict=True):
-            score = scorer.score(people[int(left)], people[int(right)])
-            verdict = classify(score, thresholds)
-            if verdict is not None:
-                yield int(left), int(right), verdict, score.probability, author, \
-                    _evidence(score)
+    for batch in person_model.predict(settings, frame, FLOOR, _judging(settings, thresholds)):
+        for left, right, verdict, probability, evidence in batch.itertuples(index=False):
+            yield int(left), int(right), Verdict(verdict), probability, author, evidence
+
+
+def _judging(settings: dict[str, Any], thresholds: Thresholds) -> str:
+    """`classify` and `_evidence` as SQL over Splink's pairs: each comparison's level
+    labelled as `Scorer` labels it, its weight with the term-frequency adjustment, the
+    values shown."""
+    def text(value: str) -> str:
+        return "'" + value.replace("'", "''") + "'"
+
+    labels, parts = [], []
+    for spec in settings["comparisons"]:
+        name, levels = spec["output_column_name"], spec["comparison_levels"]
+        top = len(levels) - 2
+        cases = " ".join(
+            f"WHEN {-1 if lv.get('is_null_level') else top - (i - 1)} "
+            f"THEN {text(lv['label_for_charts'])}" for i, lv in enumerate(levels))
+        labels.append(f'CASE "gamma_{name}" {cases} END AS "level_{name}"')
+        weight = f'"mw_{name}"'
+        if any(lv.get("tf_adjustment_column") for lv in levels):
+            weight += f' + "mw_tf_adj_{name}"'
+        shown = SHOWN[name]
+        parts.append(f"json_object('comparison', {text(name)}, 'level', \"level_{name}\", "
+                     f"'weight', round({weight}, 3), 'left', \"{shown}_l\", "
+                     f"'right', \"{shown}_r\")")
+    negative, positive, unsure = (text(v.value) for v in (
+        Verdict.NEGATIVE, Verdict.POSITIVE, Verdict.UNSURE))
+    p = "match_probability"
+    verdict = (
+        "CASE WHEN (level_birth_date = 'else' OR level_gender = 'else' OR "
+        "(level_birth_date = 'same year' AND dob_l IS NOT NULL AND dob_r IS NOT NULL "
+        f"AND NOT ends_with(dob_l, '{YEAR_ONLY}') AND NOT ends_with(dob_r, '{YEAR_ONLY}'))"
+        ") AND NOT "
+        "(level_phone = 'a number in common' OR level_identity_document = "
+        f"'a document in common') THEN CASE WHEN {p} >= {FLOOR!r} THEN {negative} END "
+        f"WHEN {p} >= {thresholds.match!r} THEN {positive} "
+        f"WHEN {p} >= {thresholds.review!r} THEN {unsure} END")
+    evidence = (f"json_object('probability', round({p}, 6), 'match_weight', "
+                f"round(match_weight, 3), 'parts', json_array({', '.join(parts)}))")
+    return (f"SELECT unique_id_l, unique_id_r, verdict, {p}, {evidence} "  # noqa: S608
+            f"FROM (SELECT *, {verdict} AS verdict FROM (SELECT *, {', '.join(labels)} "
+            "FROM pairs)) WHERE verdict IS NOT NULL")
 
 
 def _incremental_judgements(access: Access, scorer: Scorer,
@@ -278,15 +365,30 @@ def _incremental_judgements(access: Access, scorer: Scorer,
 
 def _rule_judgements(access: Access, full: bool) -> list[JudgementRow]:
     """Things with one identifier are one thing: a plate, an IBAN, a company number.
-    Records sharing one are chained by positive judgements of the identifier rule."""
+    Records sharing one are chained by positive judgements of the identifier rule. A
+    company written without its number is known by its name (legal form left out) where
+    it is (the postcode of an address), when that names one company only: two "Atlas" of
+    one town with two numbers leave an unnumbered "Atlas" there unjoined."""
     out: list[JudgementRow] = []
     with access.reading(Permission.RESOLVE_RUN, AuditEvent(AuditAction.RESOLVE_READ)) as p:
         for kind, rule in (("plate", "rule:plate"), ("iban", "rule:iban"),
                            ("company", "rule:company")):
             groups: dict[str, list[int]] = {}
+            places: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
             for rid, feats in repo.features(p.conn, kind):
-                for value in feats.get("values") or feats.get("registration") or []:
+                values = feats.get("values") or feats.get("registration") or []
+                for value in values:
                     groups.setdefault(value, []).append(rid)
+                for name in feats.get("names") or []:
+                    for code in feats.get("postcodes") or []:
+                        places.setdefault(f"{name} @ {code}", []).append(
+                            (rid, tuple(feats.get("registration") or ())))
+            for place, found in places.items():
+                numbered = {regs for _, regs in found if regs}
+                unnumbered = sorted({rid for rid, regs in found if not regs})
+                if unnumbered and len(numbered) <= 1:
+                    anchor = [min(rid for rid, regs in found if regs)] if numbered else []
+                    groups[place] = anchor + unnumbered
             for value, members in groups.items():
                 members = sorted(set(members))
                 evidence = json.dumps({"rule": rule, "value": value})
@@ -332,6 +434,7 @@ def explanation_dict(e: PairExplanation) -> dict[str, Any]:
         "left": e.left, "right": e.right,
         "probability": round(e.score.probability, 6) if e.score else None,
         "match_weight": round(e.score.weight, 3) if e.score else None,
+        "prior_weight": round(e.score.prior, 3) if e.score else None,
         "parts": e.score.explain() if e.score else [],
         "left_entity": e.left_entity, "right_entity": e.right_entity,
         "judgements": [{"verdict": j["verdict"], "author": j["author"], "score": j["score"],
@@ -392,8 +495,9 @@ def judge(access: Access, left: int, right: int, verdict: Verdict, reason: str,
                                                  json.dumps({"reason": reason},
                                                             ensure_ascii=False))])
         summary = ResolveSummary()
-        _recluster(p.conn, access.db, thresholds, summary)
+        changed_entities = _recluster(p.conn, access.db, thresholds, summary)
         p.event.result_count = summary.changed
+    _notify(access, changed_entities)
     return Judgement(min(left, right), max(left, right), verdict, None, author)
 
 

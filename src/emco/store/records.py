@@ -135,6 +135,18 @@ def _by_source_ids(conn: Connection, scope: RecordScope, agency: str, source_ids
     return [_summary(r) for r in rows]
 
 
+def summaries(conn: Connection, scope: RecordScope, record_ids: list[int]
+              ) -> list[RecordSummary]:
+    """The records in scope among `record_ids`, in id order (others are left out)."""
+    out: list[RecordSummary] = []
+    for start in range(0, len(record_ids), 1000):
+        part = record_ids[start:start + 1000]
+        rows = conn.execute(select(records).where(records.c.id.in_(part), scope_filter(scope))
+                            .order_by(records.c.id)).mappings()
+        out += [_summary(r) for r in rows]
+    return sorted(out, key=lambda r: r.id)
+
+
 def count_by_agency(conn: Connection, scope: RecordScope) -> dict[str, int]:
     rows = conn.execute(select(records.c.agency_code, func.count())
                         .where(scope_filter(scope)).group_by(records.c.agency_code))

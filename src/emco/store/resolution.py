@@ -72,7 +72,8 @@ def features(conn: Connection, kind: str, ids: Iterable[int] | None = None
     query = select(resolve_features.c.record_id, resolve_features.c.features).where(
         resolve_features.c.kind == kind)
     if ids is None:
-        for rid, data in conn.execute(query.order_by(resolve_features.c.record_id)):
+        query = query.order_by(resolve_features.c.record_id)
+        for rid, data in conn.execute(query.execution_options(yield_per=10_000)):
             yield rid, json.loads(data)
         return
     for part in _parts(list(ids), 5000):
@@ -80,12 +81,23 @@ def features(conn: Connection, kind: str, ids: Iterable[int] | None = None
             yield rid, json.loads(data)
 
 
+def feature_texts(conn: Connection, kind: str, size: int = 50_000) -> Iterator[list[str]]:
+    """The features of every record of `kind` as stored (JSON), by record id, `size`
+    records at a time: read into columns, a million records' never become dicts."""
+    query = (select(resolve_features.c.features).where(resolve_features.c.kind == kind)
+             .order_by(resolve_features.c.record_id).execution_options(yield_per=size))
+    for part in conn.execute(query).partitions():
+        yield [data for (data,) in part]
+
+
 def candidates(conn: Connection, keys: Sequence[tuple[str, str]], exclude: int) -> list[int]:
-    """Records sharing a blocking key with a record (the record itself left out)."""
+    """Records sharing a blocking key with a record (the record itself left out). Each key
+    its own condition: SQLite scans the whole table for a tuple `IN`."""
     if not keys:
         return []
     query = (select(resolve_keys.c.record_id).distinct()
-             .where(tuple_(resolve_keys.c.kind, resolve_keys.c.key).in_(list(keys)),
+             .where(or_(*(and_(resolve_keys.c.kind == kind, resolve_keys.c.key == key)
+                          for kind, key in keys)),
                     resolve_keys.c.record_id != exclude))
     return [r for (r,) in conn.execute(query)]
 

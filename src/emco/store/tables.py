@@ -218,7 +218,8 @@ resolve_features = Table(
     Column("record_id", BigId, ForeignKey("records.id"), primary_key=True,
            autoincrement=False),
     Column("kind", String(16), nullable=False),  # person, company, vehicle, account
-    Column("content_hash", String(32), nullable=False),  # the record's, when computed
+    # the record's, then ":" and the features version
+    Column("content_hash", String(48), nullable=False),
     Column("features", Text, nullable=False),  # JSON
 )
 

@@ -9,6 +9,7 @@ from emco.access import auth
 from emco.access.gate import Access
 from emco.i18n import pick_locale
 from emco.model.types import Principal
+from emco.resolve.service import Thresholds
 from emco.settings import Settings
 from emco.store.db import Database
 
@@ -45,6 +46,12 @@ def get_access(request: Request) -> Access:
     return Access(get_db(request), current_principal(request))
 
 
+def get_thresholds(request: Request) -> Thresholds:
+    """The resolution thresholds of the settings: merge, and review."""
+    settings = get_settings(request)
+    return Thresholds(settings.resolve_match_threshold, settings.resolve_review_threshold)
+
+
 def locale_of(request: Request) -> str:
     """The interface language: ?lang=, else the language cookie, else French."""
     default = get_settings(request).default_locale
@@ -56,3 +63,4 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_db)]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 AccessDep = Annotated[Access, Depends(get_access)]
+ThresholdsDep = Annotated[Thresholds, Depends(get_thresholds)]

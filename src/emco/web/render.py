@@ -6,11 +6,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from emco.access.policy import allows
 from emco.i18n import LOCALES, translate, translations
+from emco.model.enums import Permission
 from emco.web.security import CSRF_COOKIE, csrf_token
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -35,6 +38,22 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
         """A date as people of the language write it; a dash when there is none."""
         return format_date(value, format="long", locale=locale) if value else "—"
 
+    def percent(value: float | None) -> str:
+        return format_percent(value, locale=locale) if value is not None else "—"
+
+    def signed(value: float | None) -> str:
+        """A weight with its sign: +2.31, -0.75, and 0.00 for nothing either way."""
+        if value is None:
+            return "—"
+        pattern = "#,##0.00" if round(value, 2) == 0 else "+#,##0.00;-#,##0.00"
+        return format_decimal(value, format=pattern, locale=locale)
+
+    principal = _principal(request)
+
+    def may(permission: Permission) -> bool:
+        """Whether the logged-in principal holds `permission` (to show links to it)."""
+        return principal is not None and allows(principal, permission)
+
     def lang_url(code: str) -> str:
         """This page in another language: the same query, another `lang`."""
         kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
@@ -43,8 +62,9 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
     token = csrf_token(request)
     response = templates.TemplateResponse(request, name, {
         "_": _, "ngettext": ngettext, "day": day, "lang_url": lang_url, "locale": locale,
-        "locales": LOCALES, "csrf_token": token,
-        "principal": _principal(request), "json_twin": json_twin,
+        "locales": LOCALES, "csrf_token": token, "percent": percent, "signed": signed,
+        "may": may, "Permission": Permission, "principal": principal,
+        "json_twin": json_twin,
         **context}, status_code=status_code)
     secure = request.app.state.settings.secure_cookies
     if request.cookies.get(CSRF_COOKIE) != token:

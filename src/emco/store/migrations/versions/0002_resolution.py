@@ -94,7 +94,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("content_hash", sa.String(length=32), nullable=False),
+        sa.Column("content_hash", sa.String(length=48), nullable=False),
         sa.Column("features", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["record_id"], ["records.id"], name=op.f("fk_resolve_features_record_id_records")

@@ -1,0 +1,486 @@
+"""Resolution end to end, on both backends: the batch, operators' judgements, explanations,
+exports and the identifier rules, through the functions the CLI, the API and the pages
+call."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emco.access import audit
+from emco.access.gate import Access
+from emco.demo.evaluate import pairwise_scores
+from emco.errors import BadInput, Conflict, Forbidden, NotFound
+from emco.model.enums import AuditAction, Protection, Role, Verdict
+from emco.model.types import RecordMeta
+from emco.resolve import service
+from emco.resolve.features import person_features
+from emco.resolve.model import Scorer
+from emco.resolve.service import explain, explanation_dict, export_entities, judge, resolve
+from emco.settings import Settings
+from emco.store import audit as audit_store
+from emco.store import resolution as repo
+from emco.store.db import Database
+from tests.factories import entity, load, person, principal, write_jsonl
+from tests.resolve.conftest import (
+    EVERYTHING,
+    THRESHOLDS,
+    Trained,
+    load_scenario,
+    operator,
+    seed_model,
+)
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def record(db: Database, ref: str) -> int:
+    agency, _, source = ref.partition(":")
+    with db.read() as conn:
+        found = repo.record_by_source(conn, EVERYTHING, agency, source)
+    assert found is not None, ref
+    return found
+
+
+def entity_of(db: Database, ref: str) -> str:
+    with db.read() as conn:
+        found = repo.entity_of(conn, record(db, ref))
+    assert found is not None, ref
+    return found
+
+
+def exported(access: Access) -> dict[tuple[str, str], str]:
+    rows = list(export_entities(access))
+    out = {(agency, source): entity_id for agency, source, entity_id in rows}
+    assert len(out) == len(rows)
+    return out
+
+
+def actions(db: Database) -> list[str]:
+    with db.read() as conn:
+        return [row["action"] for row in audit_store.rows(conn)]
+
+
+def chain_ok(db: Database) -> bool:
+    with db.read() as conn:
+        return audit.verify(conn).ok
+
+
+PEOPLE = {
+    "OFAST": [
+        person("karim", "Karim BELKACEM", birthDate="1987-05-14", phone="+33612345678",
+               address="3 rue d'Oran 13003 Marseille"),
+        person("sofiane", "Sofiane HADDAD", birthDate="1990-02-03"),
+        person("jean", "Jean DUPONT", address="12 boulevard National 13003 Marseille"),
+        person("nobody", "—", birthDate="1987-05-14"),
+    ],
+    "DNPJ": [
+        person("belkacem", "BELKACEM Karim", birthDate="1987-05-14"),
+        person("mehdi", "Mehdi BELKACEM"),  # only the surname in common with karim
+        person("ali", "Ali HAMZA", address="12 boulevard National 13003 Marseille"),
+        person("haddad", "HADDAD Sofiane", birthDate="1990-02-03"),
+    ],
+    # Others, so that no name is common in the store (term frequencies).
+    "DGGN": [person(f"dggn-{i}", name, birthDate=f"19{60 + i}-0{i + 1}-1{i}")
+             for i, name in enumerate(["Lucas MARTIN", "Yanis ROUSSEL", "Inès MOREAU",
+                                       "Paul LEROY", "Nadia CHERIF", "Omar TAZI",
+                                       "Léa FOURNIER", "Hugo GIRARD"])],
+}
+
+
+def load_people(db: Database, settings: Settings, tmp_path: Path,
+                extra: dict[str, list[dict[str, Any]]] | None = None) -> None:
+    for agency in PEOPLE:
+        entities = PEOPLE[agency] + (extra or {}).get(agency, [])
+        summary = load(db, settings, write_jsonl(tmp_path / f"{agency}.jsonl", entities),
+                       agency=agency)
+        assert summary.rejected == 0, summary.first_errors
+
+
+@pytest.fixture
+def people(db: Database, settings: Settings, tmp_path: Path, trained: Trained) -> Access:
+    """A few people of two services, resolved by the batch with a trained model."""
+    load_people(db, settings, tmp_path)
+    seed_model(db, trained)
+    resolve(operator(db), THRESHOLDS, full=True)
+    return operator(db)
+
+
+# --- the batch -----------------------------------------------------------------------------
+
+def test_a_first_resolution_trains_the_model_and_finds_the_scenarios_people(
+        db: Database, tmp_path: Path, scenario: Path) -> None:
+    load_scenario(db, scenario, tmp_path / "quarantine")
+    access = operator(db)
+    summary = resolve(access, THRESHOLDS)  # no model yet: the batch runs, and trains
+    assert summary.trained
+    assert summary.model_version == 1
+    assert summary.featured > 100
+    assert summary.positive > 0
+    assert summary.merged_records > 0
+    truth = json.loads((scenario / "truth.json").read_text(encoding="utf-8"))
+    true = {(r["agency"], r["source_id"]): r["entity"] for r in truth["records"]}
+    found = exported(access)
+    assert set(found) == set(true)  # every record has an entity
+    scores = pairwise_scores(true, found)
+    assert scores.f1 >= 0.9, scores
+    assert scores.precision >= 0.9, scores
+
+
+def test_a_second_full_resolution_changes_no_entity(
+        db: Database, tmp_path: Path, scenario: Path, trained: Trained) -> None:
+    load_scenario(db, scenario, tmp_path / "quarantine")
+    version = seed_model(db, trained)
+    access = operator(db)
+    first = resolve(access, THRESHOLDS, full=True)
+    assert not first.trained
+    assert first.model_version == version
+    before = exported(access)
+    assert len(set(before.values())) == first.entities
+    second = resolve(access, THRESHOLDS, full=True)
+    assert (second.trained, second.model_version, second.changed) == (False, version, 0)
+    assert second.entities == first.entities
+    assert exported(access) == before
+
+
+def test_an_incremental_run_with_nothing_new_changes_nothing(people: Access) -> None:
+    before = exported(people)
+    summary = resolve(people, THRESHOLDS)
+    assert (summary.featured, summary.scored_pairs, summary.changed) == (0, 0, 0)
+    assert exported(people) == before
+
+
+def test_the_batch_joins_the_same_person_and_only_them(db: Database, people: Access) -> None:
+    # the same person in two services
+    assert entity_of(db, "OFAST:karim") == entity_of(db, "DNPJ:belkacem")
+    assert entity_of(db, "OFAST:sofiane") == entity_of(db, "DNPJ:haddad")
+    assert entity_of(db, "OFAST:karim") != entity_of(db, "OFAST:sofiane")
+    # people sharing only a surname, or only an address
+    assert entity_of(db, "OFAST:karim") != entity_of(db, "DNPJ:mehdi")
+    assert entity_of(db, "OFAST:jean") != entity_of(db, "DNPJ:ali")
+    # a record with no name nor identifier
+    nobody = entity_of(db, "OFAST:nobody")
+    assert [k for k, e in exported(people).items() if e == nobody] == [("OFAST", "nobody")]
+    assert len(set(exported(people).values())) == 6 + len(PEOPLE["DGGN"])
+
+
+def test_a_household_is_not_one_person(db: Database, settings: Settings, tmp_path: Path,
+                                       trained: Trained) -> None:
+    """Brothers at one address, with a wife of the same surname: a surname and an address
+    in common, each; never one entity."""
+    home = "3 rue d'Oran 13003 Marseille"
+    load_people(db, settings, tmp_path, extra={"DGGN": [
+        person("brother", "Nassim BELKACEM", birthDate="1991-08-02", address=home),
+        person("wife", "Samira BELKACEM", address=home, gender="female")]})
+    seed_model(db, trained)
+    resolve(operator(db), THRESHOLDS, full=True)
+    family = {entity_of(db, r) for r in ("OFAST:karim", "DGGN:brother", "DGGN:wife",
+                                         "DNPJ:mehdi")}
+    assert len(family) == 4
+
+
+def test_only_the_staffs_operators_run_the_batch(db: Database, people: Access) -> None:
+    liaison = Access(db, principal("OFAST", Role.LIAISON, clearance=Protection.DR))
+    with pytest.raises(Forbidden):
+        resolve(liaison, THRESHOLDS, full=True)
+
+
+# --- identifier rules ----------------------------------------------------------------------
+
+THINGS = {
+    "OFAST": [entity("car", "Vehicle", registrationNumber="AB-123-CD", model="Clio"),
+              entity("atlas", "Company", name="SARL Atlas", registrationNumber="552 100 554"),
+              entity("iban", "BankAccount", iban="FR76 3000 6000 0112 3456 7890 189")],
+    "DNPJ": [entity("voiture", "Vehicle", registrationNumber="ab 123 cd"),
+             entity("atlas-ie", "Company", name="ATLAS IMPORT EXPORT",
+                    registrationNumber="552100554"),
+             entity("compte", "BankAccount", iban="FR7630006000011234567890189"),
+             entity("other-car", "Vehicle", registrationNumber="EF-456-GH")],
+}
+
+
+def test_records_sharing_an_identifier_written_differently_are_one_entity(
+        db: Database, settings: Settings, tmp_path: Path, trained: Trained) -> None:
+    load_people(db, settings, tmp_path, extra=THINGS)
+    seed_model(db, trained)
+    summary = resolve(operator(db), THRESHOLDS, full=True)
+    assert summary.rule_links == 3
+    assert entity_of(db, "OFAST:car") == entity_of(db, "DNPJ:voiture")
+    assert entity_of(db, "OFAST:atlas") == entity_of(db, "DNPJ:atlas-ie")
+    assert entity_of(db, "OFAST:iban") == entity_of(db, "DNPJ:compte")
+    assert entity_of(db, "DNPJ:other-car") != entity_of(db, "OFAST:car")
+    assert len({entity_of(db, r) for r in ("OFAST:car", "OFAST:atlas", "OFAST:iban")}) == 3
+
+
+def test_a_company_without_its_number_is_known_by_its_name_where_it_is(
+        db: Database, settings: Settings, tmp_path: Path) -> None:
+    """The same name and the postcode of an address: one company; the same name in
+    another town: another company; the same name with no address: not guessed; a name
+    two numbered companies share in one town: not guessed either."""
+    for agency, things in {
+        "TRACFIN": [entity("kebab", "Company", name="SAS Le Palmier", address="4 rue Colbert "
+                           "13001 Marseille", registrationNumber="812345672")],
+        "DNPJ": [entity("palmier", "Company", name="LE PALMIER",
+                        address="4, rue Colbert, 13001 MARSEILLE")],
+        "DNRED": [entity("lyon", "Company", name="Le Palmier SARL",
+                         address="9 cours Gambetta 69003 Lyon"),
+                  entity("nowhere", "Company", name="Le Palmier"),
+                  entity("nice-1", "Company", name="Royal", address="06000 Nice",
+                         registrationNumber="552100554"),
+                  entity("nice-2", "Company", name="SARL Royal", address="06000 Nice",
+                         registrationNumber="732829320"),
+                  entity("nice", "Company", name="ROYAL", address="2 av. Jean Médecin "
+                         "06000 Nice")],
+    }.items():
+        load(db, settings, write_jsonl(tmp_path / f"{agency}.jsonl", things), agency=agency)
+    resolve(operator(db), THRESHOLDS, full=True)
+    assert entity_of(db, "TRACFIN:kebab") == entity_of(db, "DNPJ:palmier")
+    assert len({entity_of(db, r) for r in ("TRACFIN:kebab", "DNRED:lyon",
+                                           "DNRED:nowhere")}) == 3
+    assert len({entity_of(db, f"DNRED:{r}") for r in ("nice-1", "nice-2", "nice")}) == 3
+
+
+def test_identifier_rules_apply_in_a_store_without_people(
+        db: Database, settings: Settings, tmp_path: Path) -> None:
+    """No person to train a model on: the vehicles are still one by their plate."""
+    for agency, things in THINGS.items():
+        load(db, settings, write_jsonl(tmp_path / f"{agency}.jsonl", things), agency=agency)
+    resolve(operator(db), THRESHOLDS, full=True)
+    assert entity_of(db, "OFAST:car") == entity_of(db, "DNPJ:voiture")
+    assert entity_of(db, "OFAST:atlas") == entity_of(db, "DNPJ:atlas-ie")
+
+
+# --- operators' judgements -----------------------------------------------------------------
+
+def test_a_positive_judgement_merges_and_a_later_negative_undoes_it(
+        db: Database, people: Access) -> None:
+    a, b = record(db, "OFAST:jean"), record(db, "DNPJ:ali")
+    kept = entity_of(db, "OFAST:jean")
+    assert kept != entity_of(db, "DNPJ:ali")
+    made = judge(people, a, b, Verdict.POSITIVE, "same man, seen together", THRESHOLDS)
+    assert (made.left, made.right, made.verdict) == (min(a, b), max(a, b), Verdict.POSITIVE)
+    assert made.author == people.principal.username
+    assert entity_of(db, "OFAST:jean") == entity_of(db, "DNPJ:ali")
+    with pytest.raises(Conflict):  # undoing one's own decision is said
+        judge(people, b, a, Verdict.NEGATIVE, "wrong after all", THRESHOLDS)
+    judge(people, b, a, Verdict.NEGATIVE, "wrong after all", THRESHOLDS, override=True)
+    assert entity_of(db, "OFAST:jean") != entity_of(db, "DNPJ:ali")
+    assert kept in {entity_of(db, "OFAST:jean"), entity_of(db, "DNPJ:ali")}
+
+
+def test_a_merge_or_split_tells_the_stages_that_depend_on_entities(
+        db: Database, people: Access, monkeypatch: pytest.MonkeyPatch) -> None:
+    told: list[set[str]] = []
+    monkeypatch.setattr(service, "ON_CHANGE", [lambda _access, changed: told.append(changed)])
+    a, b = record(db, "OFAST:jean"), record(db, "DNPJ:ali")
+    before = {entity_of(db, "OFAST:jean"), entity_of(db, "DNPJ:ali")}
+    judge(people, a, b, Verdict.POSITIVE, "same man, seen together", THRESHOLDS)
+    assert told == [before]  # one entity took the other's records; both changed
+    judge(people, a, b, Verdict.POSITIVE, "still the same man", THRESHOLDS)
+    assert len(told) == 1  # nothing changed, nobody told
+    resolve(people, THRESHOLDS, full=True)
+    assert len(told) == 1
+
+
+def test_a_negative_judgement_splits_what_the_model_merged_for_good(
+        db: Database, people: Access) -> None:
+    a, b = record(db, "OFAST:karim"), record(db, "DNPJ:belkacem")
+    assert entity_of(db, "OFAST:karim") == entity_of(db, "DNPJ:belkacem")
+    judge(people, a, b, Verdict.NEGATIVE, "namesakes: different fathers", THRESHOLDS)
+    assert entity_of(db, "OFAST:karim") != entity_of(db, "DNPJ:belkacem")
+    # the model's next run does not undo an operator's decision
+    resolve(people, THRESHOLDS, full=True)
+    assert entity_of(db, "OFAST:karim") != entity_of(db, "DNPJ:belkacem")
+    resolve(people, THRESHOLDS, full=True, retrain=True)
+    assert entity_of(db, "OFAST:karim") != entity_of(db, "DNPJ:belkacem")
+
+
+def test_contradicting_an_operator_must_be_confirmed(db: Database, people: Access) -> None:
+    a, b = record(db, "OFAST:sofiane"), record(db, "DNPJ:mehdi")
+    judge(people, a, b, Verdict.POSITIVE, "same phone in the wiretap", THRESHOLDS)
+    other = Access(db, principal("EMCO", Role.OPERATOR, clearance=Protection.DR,
+                                 username="other.operator"))
+    with pytest.raises(Conflict):
+        judge(other, a, b, Verdict.NEGATIVE, "different ages", THRESHOLDS)
+    assert entity_of(db, "OFAST:sofiane") == entity_of(db, "DNPJ:mehdi")
+    judge(other, a, b, Verdict.POSITIVE, "agreed", THRESHOLDS)  # agreeing needs no override
+    judge(other, a, b, Verdict.NEGATIVE, "different ages", THRESHOLDS, override=True)
+    assert entity_of(db, "OFAST:sofiane") != entity_of(db, "DNPJ:mehdi")
+
+
+def test_a_record_cannot_be_judged_against_itself(db: Database, people: Access) -> None:
+    a = record(db, "OFAST:karim")
+    with pytest.raises(BadInput):
+        judge(people, a, a, Verdict.POSITIVE, "same", THRESHOLDS)
+    with pytest.raises(BadInput):
+        explain(people, a, a)
+
+
+def test_a_judgement_needs_a_reason(db: Database, people: Access) -> None:
+    with pytest.raises(BadInput):
+        judge(people, record(db, "OFAST:jean"), record(db, "DNPJ:ali"), Verdict.POSITIVE,
+              "   ", THRESHOLDS)
+    assert entity_of(db, "OFAST:jean") != entity_of(db, "DNPJ:ali")
+
+
+def test_a_record_out_of_sight_is_not_found(db: Database, settings: Settings,
+                                            tmp_path: Path, people: Access) -> None:
+    load(db, settings, write_jsonl(tmp_path / "secret.jsonl", [
+        person("secret", "Karim BELKACEM", birthDate="1987-05-14")]), agency="OFAST",
+        defaults=RecordMeta(protection=Protection.DR))
+    mine, theirs = record(db, "OFAST:karim"), record(db, "DNPJ:belkacem")
+    secret = record(db, "OFAST:secret")
+    # an operator of a service sees its own records only, and NP ones without clearance
+    ofast = Access(db, principal("OFAST", Role.OPERATOR))
+    for left, right in ((mine, theirs), (mine, secret), (mine, 10**9)):
+        with pytest.raises(NotFound):
+            judge(ofast, left, right, Verdict.NEGATIVE, "not him", THRESHOLDS)
+        with pytest.raises(NotFound):
+            explain(ofast, left, right)
+    assert entity_of(db, "OFAST:karim") == entity_of(db, "DNPJ:belkacem")
+
+
+def test_every_call_is_audited_and_the_chain_verifies(db: Database, people: Access) -> None:
+    a, b = record(db, "OFAST:jean"), record(db, "DNPJ:ali")
+    judge(people, a, b, Verdict.POSITIVE, "seen together", THRESHOLDS)
+    explain(people, a, b)
+    list(export_entities(people))
+    done = actions(db)
+    assert AuditAction.RESOLVE_RUN.value in done
+    assert done.count(AuditAction.JUDGEMENT_CREATE.value) == 1
+    assert AuditAction.RESOLVE_EXPLAIN.value in done
+    assert AuditAction.ENTITY_EXPORT.value in done
+    assert chain_ok(db)
+    with db.read() as conn:
+        rows = list(audit_store.rows(conn))
+    judged = next(r for r in rows if r["action"] == AuditAction.JUDGEMENT_CREATE.value)
+    assert judged["username"] == people.principal.username
+    assert json.loads(judged["objects"]) == [f"record:{a}", f"record:{b}"]
+    assert "seen together" in judged["detail"]
+    runs = [r for r in rows if r["action"] == AuditAction.RESOLVE_RUN.value]
+    assert any(r["detail"] and '"entities"' in r["detail"] for r in runs)
+
+
+def test_a_denied_call_is_audited(db: Database, people: Access) -> None:
+    liaison = Access(db, principal("OFAST", Role.LIAISON))
+    with pytest.raises(Forbidden):
+        judge(liaison, record(db, "OFAST:jean"), record(db, "OFAST:karim"),
+              Verdict.POSITIVE, "mine", THRESHOLDS)
+    with db.read() as conn:
+        last = audit_store.recent(conn, 1)[0]
+    assert (last["action"], last["outcome"]) == (AuditAction.JUDGEMENT_CREATE.value, "denied")
+    assert chain_ok(db)
+
+
+# --- ids, exports, explanations ------------------------------------------------------------
+
+def test_an_entity_id_once_retired_is_never_given_to_another_entity(
+        db: Database, settings: Settings, tmp_path: Path, people: Access) -> None:
+    retired = entity_of(db, "DNPJ:ali")
+    absorbing = entity_of(db, "OFAST:jean")
+    a, b = record(db, "OFAST:jean"), record(db, "DNPJ:ali")
+    judge(people, a, b, Verdict.POSITIVE, "same man", THRESHOLDS)
+    gone = retired if entity_of(db, "DNPJ:ali") == absorbing else absorbing
+    assert gone not in exported(people).values()
+    load(db, settings, write_jsonl(tmp_path / "late.jsonl", [
+        person(f"late-{i}", f"Person{i} NEWCOMER{i}") for i in range(3)]), agency="DGSI")
+    resolve(people, THRESHOLDS)
+    assert gone not in exported(people).values()
+
+
+def test_the_export_has_one_row_per_record_in_sight(db: Database, people: Access) -> None:
+    everything = exported(people)
+    assert len(everything) == sum(len(v) for v in PEOPLE.values())
+    ofast = Access(db, principal("OFAST", Role.OPERATOR))
+    mine = exported(ofast)
+    assert set(mine) == {("OFAST", e["id"]) for e in PEOPLE["OFAST"]}
+    assert all(everything[key] == value for key, value in mine.items())
+
+
+def test_an_explanation_adds_up(db: Database, people: Access) -> None:
+    a, b = record(db, "OFAST:karim"), record(db, "DNPJ:belkacem")
+    shown = explanation_dict(explain(people, a, b))
+    assert shown["left_entity"] == shown["right_entity"] == entity_of(db, "OFAST:karim")
+    assert shown["probability"] > THRESHOLDS.match
+    assert [p["comparison"] for p in shown["parts"]][:3] == [
+        "first_name", "surname", "birth_date"]
+    assert {p["level"] for p in shown["parts"][:3]} == {"exact", "same date"}
+    assert [j["author"].startswith("model:") for j in shown["judgements"]] == [True]
+    assert shown["judgements"][0]["verdict"] == "positive"
+    json.dumps(shown)
+    # the prior and the parts a user reads add up to the weight shown beside them
+    assert shown["prior_weight"] < 0
+    assert shown["prior_weight"] + sum(p["weight"] for p in shown["parts"]) == pytest.approx(
+        shown["match_weight"], abs=0.01)
+
+
+def test_an_explanation_carries_the_models_weights(db: Database, people: Access,
+                                                   trained: Trained) -> None:
+    a, b = record(db, "OFAST:karim"), record(db, "DNPJ:mehdi")
+    found = explain(people, a, b)
+    assert found.score is not None
+    with db.read() as conn:
+        rows = dict(repo.features(conn, "person", [a, b]))
+        _, settings_, tf = repo.latest_model(conn, "person") or (0, {}, {})
+    expected = Scorer(settings_, tf).score(rows[a], rows[b])
+    assert found.score.weight == pytest.approx(expected.weight)
+    assert found.score.probability < THRESHOLDS.review
+    assert found.judgements == []  # nothing recorded on a pair the model left alone
+
+
+def test_classify_keeps_namesakes_apart_unless_they_share_a_phone(trained: Trained) -> None:
+    """Same names, complete birth dates that disagree: recorded as different people."""
+    scorer = Scorer(*trained)
+
+    def row(birth: str, *phones: str) -> dict[str, Any]:
+        facts = [("name", "name", "Karim BELKACEM", "Karim BELKACEM"),
+                 ("birthDate", "date", birth, birth)]
+        facts += [("phone", "phone", p, p) for p in phones]
+        return person_features(1, "OFAST", facts).row()
+
+    apart = scorer.score(row("1987-05-14"), row("1961-11-02"))
+    assert service.classify(apart, THRESHOLDS) in (Verdict.NEGATIVE, None)
+    shared = scorer.score(row("1987-05-14", "+33612345678"), row("1961-11-02", "+33612345678"))
+    assert service.classify(shared, THRESHOLDS) != Verdict.NEGATIVE
+    same = scorer.score(row("1987-05-14"), row("1987-05-14"))
+    assert service.classify(same, THRESHOLDS) == Verdict.POSITIVE
+
+
+@pytest.mark.parametrize(("one", "other", "apart"), [
+    ("1987-05-14", "1987-11-02", True),  # born the same year, another day
+    ("1987-05-14", "1987-05-02", False),  # the same month: the day may be mistyped
+    ("1987-05-11", "1987-11-05", False),  # day and month swapped
+    ("1987-05-14", "1987-01-01", False),  # the 1st of January may mean "in 1987"
+    ("1987-05-14", "1987", False),  # a year only
+])
+def test_a_complete_date_alike_only_in_its_year_sets_namesakes_apart(
+        trained: Trained, one: str, other: str, apart: bool) -> None:
+    scorer = Scorer(*trained)
+
+    def row(birth: str) -> dict[str, Any]:
+        return person_features(1, "OFAST", [("name", "name", "Karim BELKACEM", "Karim BELKACEM"),
+                                            ("birthDate", "date", birth, birth)]).row()
+
+    verdict = service.classify(scorer.score(row(one), row(other)), THRESHOLDS)
+    assert (verdict == Verdict.NEGATIVE) == apart
+
+
+def test_the_batch_judges_as_classify_does(db: Database, people: Access,
+                                          settings: Settings, tmp_path: Path) -> None:
+    """The batch's verdicts are written in SQL; the real-time matcher's in Python."""
+    load(db, settings, write_jsonl(tmp_path / "dggn-more.jsonl", [
+        person("twin", "Karim BELKACEM", birthDate="1987-11-02")]), agency="DGGN")
+    resolve(people, THRESHOLDS, full=True)
+    with db.read() as conn:
+        batch = {(j.left, j.right): j.verdict for j in repo.standing(conn) if
+                 j.author.startswith("model:")}
+        stored = repo.latest_model(conn, "person")
+        feats = dict(repo.features(conn, "person"))
+    assert stored is not None
+    scorer = Scorer(stored[1], stored[2])
+    assert batch
+    for (left, right), verdict in batch.items():
+        assert service.classify(scorer.score(feats[left], feats[right]), THRESHOLDS) == verdict
+    twin = record(db, "DGGN:twin")
+    assert batch[(record(db, "OFAST:karim"), twin)] == Verdict.NEGATIVE
