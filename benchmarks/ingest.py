@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import orjson
 import sqlalchemy as sa
+from measure import run
 from schwifty import IBAN
 
 FIRST = ["Mohamed", "Karim", "Yanis", "Lucas", "Moussa", "Adama", "Jean", "Sofiane",
@@ -91,39 +91,6 @@ def generate(path: Path, n: int, seed: int = 7) -> None:
             if rng.random() < 0.2:
                 record["meta"] = {"handling": "H2", "reliability": "B", "credibility": "2"}
             fp.write(orjson.dumps(record) + b"\n")
-
-
-def tree_memory(pid: int) -> int:
-    """Memory of a process and all its descendants, in bytes: the sum of their
-    proportional set sizes, so that pages shared after fork count once."""
-    total, stack = 0, [pid]
-    while stack:
-        p = stack.pop()
-        try:
-            with open(f"/proc/{p}/smaps_rollup") as fh:
-                for line in fh:
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1]) * 1024
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as fh:
-                    stack.extend(int(c) for c in fh.read().split())
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-    return total
-
-
-def run(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    peak = 0
-    while proc.poll() is None:
-        peak = max(peak, tree_memory(proc.pid))
-        time.sleep(0.5)  # reading smaps costs the kernel time: sample, do not hog a core
-    elapsed = time.perf_counter() - start
-    out, errs = proc.communicate()
-    if proc.returncode not in (0, 3):  # 3: some rows quarantined
-        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{errs.decode()}")
-    return elapsed, peak, out.decode()
 
 
 def main() -> None:
