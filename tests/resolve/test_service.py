@@ -447,6 +447,25 @@ def test_classify_keeps_namesakes_apart_unless_they_share_a_phone(trained: Train
     assert service.classify(same, THRESHOLDS) == Verdict.POSITIVE
 
 
+def test_documents_one_typing_error_apart_keep_a_pair_from_being_set_apart(
+        trained: Trained) -> None:
+    """Dates that disagree, and document numbers that differ by one character or two
+    neighbours swapped: a mistyped record of one man, not namesakes."""
+    scorer = Scorer(*trained)
+
+    def row(birth: str, document: str) -> dict[str, Any]:
+        return person_features(1, "OFAST", [
+            ("name", "name", "Karim BELKACEM", "Karim BELKACEM"),
+            ("birthDate", "date", birth, birth),
+            ("idNumber", "identifier", document, document)]).row()
+
+    for other in ("6388424", "6398442"):
+        score = scorer.score(row("1955-03-09", "6398424"), row("1950-11-09", other))
+        assert service.classify(score, THRESHOLDS) != Verdict.NEGATIVE
+    score = scorer.score(row("1955-03-09", "6398424"), row("1950-11-09", "1234567"))
+    assert service.classify(score, THRESHOLDS) == Verdict.NEGATIVE
+
+
 @pytest.mark.parametrize(("one", "other", "apart"), [
     ("1987-05-14", "1987-11-02", True),  # born the same year, another day
     ("1987-05-14", "1987-05-02", False),  # the same month: the day may be mistyped
@@ -470,7 +489,10 @@ def test_the_batch_judges_as_classify_does(db: Database, people: Access,
                                           settings: Settings, tmp_path: Path) -> None:
     """The batch's verdicts are written in SQL; the real-time matcher's in Python."""
     load(db, settings, write_jsonl(tmp_path / "dggn-more.jsonl", [
-        person("twin", "Karim BELKACEM", birthDate="1987-11-02")]), agency="DGGN")
+        person("twin", "Karim BELKACEM", birthDate="1987-11-02"),
+        person("typo", "Sofiane HADDAD", birthDate="1991-12-23", idNumber="X1234567"),
+        person("typo-2", "Sofiane HADDAD", birthDate="1990-02-03", idNumber="X1243567")]),
+        agency="DGGN")
     resolve(people, THRESHOLDS, full=True)
     with db.read() as conn:
         batch = {(j.left, j.right): j.verdict for j in repo.standing(conn) if

@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import json as pa_json
+from rapidfuzz.distance import OSA
 
 from emco.access.audit import AuditEvent
 from emco.access.gate import Access
@@ -265,17 +266,22 @@ JudgementRow = tuple[int, int, Verdict, float | None, str, str | None]
 def classify(score: Score, thresholds: Thresholds) -> Verdict | None:
     """What the model concludes of a pair: merge, ask an operator, keep apart, or
     nothing worth recording. Two records whose birth dates or genders disagree, with no
-    phone or document in common, are surely different people (namesakes): recorded as
-    negative, so that no chain of weaker links can join them later. Dates disagree when
-    their years differ, or when both are complete and only the year is alike (not a
-    typing error, nor day and month swapped; a 1st of January may stand for "that
-    year")."""
+    phone or document in common (nor documents one typing error apart), are surely
+    different people (namesakes): recorded as negative, so that no chain of weaker links
+    can join them later. Dates disagree when their years differ, or when both are
+    complete and their months and days differ (not a typing error, nor day and month
+    swapped; a 1st of January may stand for "that year")."""
     levels = {p.comparison: p.level for p in score.parts}
+    parts = {p.comparison: p for p in score.parts}
+    documents = parts.get("identity_document")
     shared = levels.get("phone") == "a number in common" or \
-        levels.get("identity_document") == "a document in common"
-    dates = next((p for p in score.parts if p.comparison == "birth_date"), None)
+        levels.get("identity_document") == "a document in common" or (
+            documents is not None and any(OSA.distance(a, b) <= 1 for a in documents.left or ()
+                                          for b in documents.right or ()))
+    dates = parts.get("birth_date")
     other_day = dates is not None and dates.level == "same year" and all(
-        isinstance(d, str) and not d.endswith(YEAR_ONLY) for d in (dates.left, dates.right))
+        isinstance(d, str) and not d.endswith(YEAR_ONLY) for d in (dates.left, dates.right)) \
+        and dates.left[5:7] != dates.right[5:7] and dates.left[8:] != dates.right[8:]
     conflict = levels.get("birth_date") == "else" or levels.get("gender") == "else" or \
         other_day
     if conflict and not shared:
@@ -332,10 +338,13 @@ def _judging(settings: dict[str, Any], thresholds: Thresholds) -> str:
     verdict = (
         "CASE WHEN (level_birth_date = 'else' OR level_gender = 'else' OR "
         "(level_birth_date = 'same year' AND dob_l IS NOT NULL AND dob_r IS NOT NULL "
-        f"AND NOT ends_with(dob_l, '{YEAR_ONLY}') AND NOT ends_with(dob_r, '{YEAR_ONLY}'))"
-        ") AND NOT "
+        f"AND NOT ends_with(dob_l, '{YEAR_ONLY}') AND NOT ends_with(dob_r, '{YEAR_ONLY}') "
+        "AND substr(dob_l, 6, 2) <> substr(dob_r, 6, 2) AND substr(dob_l, 9) <> "
+        "substr(dob_r, 9))) AND NOT "
         "(level_phone = 'a number in common' OR level_identity_document = "
-        f"'a document in common') THEN CASE WHEN {p} >= {FLOOR!r} THEN {negative} END "
+        "'a document in common' OR len(list_filter(ids_l, lambda a: len(list_filter("
+        "ids_r, lambda b: damerau_levenshtein(a, b) <= 1)) > 0)) > 0) "
+        f"THEN CASE WHEN {p} >= {FLOOR!r} THEN {negative} END "
         f"WHEN {p} >= {thresholds.match!r} THEN {positive} "
         f"WHEN {p} >= {thresholds.review!r} THEN {unsure} END")
     evidence = (f"json_object('probability', round({p}, 6), 'match_weight', "
