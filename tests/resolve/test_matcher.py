@@ -153,8 +153,8 @@ def test_match_scores_every_record_sharing_a_key(
 
 def test_a_changed_record_is_matched_again(
         db: Database, settings: Settings, tmp_path: Path, trained: Trained) -> None:
-    """A service adds a fact to a record: it is featured and matched again, and joins the
-    entity the fact points to (a record keeps every fact it was sent)."""
+    """A service completes a record: it is featured and matched again, and joins the
+    entity it now clearly describes."""
     access = people_resolved(db, settings, tmp_path, trained)
     load(db, settings, write_jsonl(tmp_path / "dnpj-new.jsonl", [
         person("haddad", "HADAD")]), agency="DNPJ")
@@ -167,3 +167,19 @@ def test_a_changed_record_is_matched_again(
     result = resolve(access, THRESHOLDS)
     assert result.featured == 1
     assert entity(db, record(db, "DNPJ", "haddad")) == sofiane
+
+
+def test_a_corrected_record_leaves_the_entity_it_no_longer_describes(
+        db: Database, settings: Settings, tmp_path: Path, trained: Trained) -> None:
+    """A service sends a record again with other facts (its new version replaces the old):
+    the model's old merge goes, the record joins the entity it describes now."""
+    access = people_resolved(db, settings, tmp_path, trained)
+    assert entity(db, record(db, "DNPJ", "belkacem")) == entity(db, record(db, "OFAST",
+                                                                          "karim"))
+    summary = load(db, settings, write_jsonl(tmp_path / "dnpj-fixed.jsonl", [
+        person("belkacem", "Sofiane HADDAD", birthDate="1990-02-03")]), agency="DNPJ")
+    assert summary.updated == 1
+    assert resolve(access, THRESHOLDS).featured == 1
+    changed = entity(db, record(db, "DNPJ", "belkacem"))
+    assert changed != entity(db, record(db, "OFAST", "karim"))
+    assert changed == entity(db, record(db, "OFAST", "sofiane"))

@@ -133,18 +133,23 @@ def resolve(access: Access, thresholds: Thresholds, full: bool = False,
         else:
             summary.negative += 1
     summary.rule_links = len(rule_rows)
-    return _finish(access, event, summary, rows + rule_rows, thresholds, clock, full=full)
+    return _finish(access, event, summary, rows + rule_rows, thresholds, clock, full=full,
+                   rescored=list(new_people))
 
 
 def _finish(access: Access, event: AuditEvent, summary: ResolveSummary,
             rows: list["JudgementRow"], thresholds: Thresholds, clock: "_Clock",
-            full: bool = True) -> ResolveSummary:
+            full: bool = True, rescored: Sequence[int] = ()) -> ResolveSummary:
+    """Store the judgements of a run and recompute the entities. The model's judgements
+    on a record matched again (new or changed) are all replaced: a pair it no longer
+    scores must not keep an old merge."""
     with clock("cluster"), access.writing(Permission.RESOLVE_RUN, event) as p:
         db = access.db
         if full:
             repo.supersede_automatic(p.conn, "model:%")
             repo.supersede_automatic(p.conn, "rule:%")
         else:
+            repo.supersede_touching(p.conn, rescored, "model:%")
             repo.supersede_pairs(p.conn, [(a, b) for a, b, *_ in rows], "model:%")
             repo.supersede_pairs(p.conn, [(a, b) for a, b, *_ in rows], "rule:%")
         repo.add_judgements(db, p.conn, rows)

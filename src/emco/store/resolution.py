@@ -158,6 +158,18 @@ def supersede_pairs(conn: Connection, pairs: Iterable[tuple[int, int]], authors_
                      .values(superseded_at=datetime.now(UTC)))
 
 
+def supersede_touching(conn: Connection, record_ids: Iterable[int], authors_like: str
+                       ) -> None:
+    """Supersede the standing judgements of these authors on any pair of these records."""
+    for part in _parts(sorted(set(record_ids)), 2000):
+        conn.execute(update(judgements)
+                     .where(or_(judgements.c.left_id.in_(part),
+                                judgements.c.right_id.in_(part)),
+                            judgements.c.author.like(authors_like),
+                            judgements.c.superseded_at.is_(None))
+                     .values(superseded_at=datetime.now(UTC)))
+
+
 def standing(conn: Connection, record_ids: Iterable[int] | None = None) -> list[Judgement]:
     """The judgements not superseded, for all records or those touching `record_ids`."""
     query = select(judgements.c.id, judgements.c.left_id, judgements.c.right_id,
