@@ -183,3 +183,18 @@ def test_a_corrected_record_leaves_the_entity_it_no_longer_describes(
     changed = entity(db, record(db, "DNPJ", "belkacem"))
     assert changed != entity(db, record(db, "OFAST", "karim"))
     assert changed == entity(db, record(db, "OFAST", "sofiane"))
+
+
+def test_on_arrival_a_key_too_common_is_left_out_but_phones_and_documents_never(
+        db: Database, settings: Settings, tmp_path: Path, trained: Trained) -> None:
+    people_resolved(db, settings, tmp_path, trained)
+    karim, belkacem = record(db, "OFAST", "karim"), record(db, "DNPJ", "belkacem")
+    new = person_features(10**6, "DGSI", [("name", "name", "Karim BELKACEM",
+                                           "Karim BELKACEM")]).row()
+    keys = person_keys(new)
+    with db.read() as conn:
+        assert set(repo.candidates(conn, keys, exclude=10**6, cap=2)) == {karim, belkacem}
+        assert repo.candidates(conn, keys, exclude=10**6, cap=1) == []
+        # Kinds never capped (phones, documents) are kept however common.
+        assert set(repo.candidates(conn, keys, exclude=10**6, cap=1, uncapped=tuple(
+            {kind for kind, _ in keys}))) == {karim, belkacem}

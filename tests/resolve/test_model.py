@@ -167,3 +167,17 @@ def test_the_untrained_settings_block_on_every_key() -> None:
     rules = [r["blocking_rule"] for r in model.untrained_settings()
              ["blocking_rules_to_generate_predictions"]]
     assert rules == [f'l."{k}" = r."{k}"' for k in (*BLOCKING_KEYS, *BLOCKING_ARRAYS)]
+
+
+def test_a_block_too_common_is_left_out_of_the_batch() -> None:
+    """A key value more records share than BLOCK_CAP compares none of them; others stay."""
+    from emco.resolve.comparisons import BLOCK_CAP
+
+    n = BLOCK_CAP + 1
+    frame = pd.DataFrame({column: [None] * (n + 2) for column in BLOCKING_KEYS})
+    frame["k_fs"] = ["MHMT|B"] * n + ["KRM|BLKSM"] * 2
+    frame["k_sy"] = ["BLKSM|1987"] * (n + 2)
+    out = model.capped(frame)
+    assert out["k_fs"].tolist() == [None] * n + ["KRM|BLKSM"] * 2
+    assert out["k_sy"].isna().all()
+    assert frame["k_fs"].iloc[0] == "MHMT|B"  # the caller's frame is left alone

@@ -154,6 +154,10 @@ PERSON: tuple[Comparison, ...] = (
 BLOCKING_KEYS = ("k_fs", "k_sy", "k_fd", "k_sf", "k_fi", "k_ds", "k_df", "k_di", "k_pf",
                  "k_ps", "name_key")
 BLOCKING_ARRAYS = ("phones", "ids")
+# A name key shared by more records than this says too little to compare them all (every
+# "Mohamed B." of a million records): such a block is left out, in the batch and on
+# arrival alike; dates, phones and documents still bring its true matches together.
+BLOCK_CAP = 100
 
 
 def levels(comparisons: Sequence[Comparison], left: Row, right: Row) -> list[int]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from emco.resolve.comparisons import BLOCK_CAP
 from emco.resolve.features import person_keys
 from emco.resolve.model import Score, Scorer
 from emco.store import resolution as repo
@@ -17,7 +18,8 @@ KIND = "person"
 def match(conn: Connection, scorer: Scorer, record_id: int, features: dict[str, Any]
           ) -> list[tuple[int, Score]]:
     """Every record sharing a blocking key with this one, with its score."""
-    found = repo.candidates(conn, person_keys(features), exclude=record_id)
+    found = repo.candidates(conn, person_keys(features), exclude=record_id,
+                            cap=BLOCK_CAP, uncapped=("ph", "id"))
     if not found:
         return []
     others = dict(repo.features(conn, KIND, found))

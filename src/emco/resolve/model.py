@@ -12,7 +12,14 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from emco.resolve.comparisons import BLOCKING_ARRAYS, BLOCKING_KEYS, PERSON, Comparison, Row
+from emco.resolve.comparisons import (
+    BLOCK_CAP,
+    BLOCKING_ARRAYS,
+    BLOCKING_KEYS,
+    PERSON,
+    Comparison,
+    Row,
+)
 
 log = logging.getLogger("emco.resolve")
 
@@ -219,7 +226,7 @@ def predict(settings: dict[str, Any], frame: pd.DataFrame, threshold: float,
 
     con = _duckdb()
     db_api = DuckDBAPI(connection=con)
-    table = db_api.register(frame, dataset_display_name="people")
+    table = db_api.register(capped(frame), dataset_display_name="people")
     config = dict(settings)
     config["retain_intermediate_calculation_columns"] = True
     config["retain_matching_columns"] = True
@@ -230,6 +237,18 @@ def predict(settings: dict[str, Any], frame: pd.DataFrame, threshold: float,
     for batch in con.sql(query).to_arrow_reader(100_000):
         yield batch.to_pandas()
     con.close()
+
+
+def capped(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame without the key values more than `BLOCK_CAP` records share (the
+    real-time matcher leaves them out too)."""
+    wide = {}
+    for column in BLOCKING_KEYS:
+        counts = frame[column].value_counts()
+        values = counts.index[counts > BLOCK_CAP]
+        if len(values):
+            wide[column] = frame[column].where(~frame[column].isin(values), None)
+    return frame.assign(**wide) if wide else frame
 
 
 def _duckdb() -> duckdb.DuckDBPyConnection:

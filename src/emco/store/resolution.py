@@ -90,15 +90,25 @@ def feature_texts(conn: Connection, kind: str, size: int = 50_000) -> Iterator[l
         yield [data for (data,) in part]
 
 
-def candidates(conn: Connection, keys: Sequence[tuple[str, str]], exclude: int) -> list[int]:
-    """Records sharing a blocking key with a record (the record itself left out). Each key
-    its own condition: SQLite scans the whole table for a tuple `IN`."""
+def candidates(conn: Connection, keys: Sequence[tuple[str, str]], exclude: int,
+               cap: int | None = None, uncapped: Sequence[str] = ()) -> list[int]:
+    """Records sharing a blocking key with a record (the record itself left out), leaving
+    out the keys more than `cap` records share (but kinds in `uncapped`). Each key its own
+    condition: SQLite scans the whole table for a tuple `IN`."""
+    def matching(wanted: Sequence[tuple[str, str]]) -> Any:
+        return or_(*(and_(resolve_keys.c.kind == kind, resolve_keys.c.key == key)
+                     for kind, key in wanted))
+
+    if keys and cap is not None:
+        counted = conn.execute(select(resolve_keys.c.kind, resolve_keys.c.key, func.count())
+                               .where(matching(keys))
+                               .group_by(resolve_keys.c.kind, resolve_keys.c.key))
+        wide = {(kind, key) for kind, key, n in counted if n > cap and kind not in uncapped}
+        keys = [k for k in keys if k not in wide]
     if not keys:
         return []
     query = (select(resolve_keys.c.record_id).distinct()
-             .where(or_(*(and_(resolve_keys.c.kind == kind, resolve_keys.c.key == key)
-                          for kind, key in keys)),
-                    resolve_keys.c.record_id != exclude))
+             .where(matching(keys), resolve_keys.c.record_id != exclude))
     return [r for (r,) in conn.execute(query)]
 
 
