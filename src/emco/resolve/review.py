@@ -22,12 +22,10 @@ from emco.i18n import N_, Message
 from emco.ingest.normalize import fold
 from emco.model.enums import AuditAction, Permission, Verdict
 from emco.model.types import Fact, Judgement, RecordSummary, RecordView
-from emco.resolve.model import Scorer
-from emco.resolve.service import Thresholds, judge
+from emco.resolve.service import Thresholds, judge, judgement_dict, score_now
 from emco.store import records as records_repo
 from emco.store import resolution as repo
 
-KIND = "person"
 ENTITY_RECORDS_SHOWN = 200
 
 
@@ -161,7 +159,7 @@ def item(access: Access, left: int, right: int) -> ReviewItem:
         probability, weight, parts = _score(p.conn, left, right, judgements)
         p.event.result_count = 1
     return ReviewItem(a, b, probability, weight, parts, judgements=[
-        _judgement_dict(j) for j in judgements])
+        judgement_dict(j) for j in judgements])
 
 
 def decide(access: Access, left: int, right: int, verdict: Verdict, reason: str,
@@ -315,11 +313,9 @@ def _score(conn: Connection, left: int, right: int, judgements: list[dict[str, A
         evidence = _evidence(model[-1]["evidence"])
         if "parts" in evidence:
             return model[-1]["score"], evidence.get("match_weight"), evidence["parts"]
-    feats = dict(repo.features(conn, KIND, [left, right]))
-    stored = repo.latest_model(conn, KIND)
-    if stored is None or left not in feats or right not in feats:
+    score = score_now(conn, left, right)
+    if score is None:
         return None, None, []
-    score = Scorer(stored[1], stored[2]).score(feats[left], feats[right])
     return round(score.probability, 6), round(score.weight, 3), score.explain()
 
 
@@ -333,10 +329,3 @@ def _evidence(text: str | None) -> dict[str, Any]:
 def _automatic(author: str) -> bool:
     return author.startswith(("model:", "rule:"))
 
-
-def _judgement_dict(j: dict[str, Any]) -> dict[str, Any]:
-    """A judgement as `service.explanation_dict` gives it."""
-    return {"verdict": j["verdict"], "author": j["author"], "score": j["score"],
-            "evidence": _evidence(j["evidence"]) or None,
-            "created_at": str(j["created_at"]),
-            "superseded_at": str(j["superseded_at"]) if j["superseded_at"] else None}

@@ -431,15 +431,30 @@ def explain(access: Access, left: int, right: int) -> PairExplanation:
                                                              f"record:{right}"])
     with access.reading(Permission.RESOLVE_EXPLAIN, event) as p:
         _require_visible(p, [left, right])
-        feats = dict(repo.features(p.conn, KIND, [left, right]))
-        stored = repo.latest_model(p.conn, KIND)
-        score = None
-        if stored and left in feats and right in feats:
-            score = Scorer(stored[1], stored[2]).score(feats[left], feats[right])
+        score = score_now(p.conn, left, right)
         p.event.result_count = 1
         return PairExplanation(left, right, score, repo.judgements_of_pair(p.conn, left,
                                                                             right),
                                repo.entity_of(p.conn, left), repo.entity_of(p.conn, right))
+
+
+def score_now(conn: Any, left: int, right: int) -> Score | None:
+    """Two person records scored with the latest model; None when one is not a person
+    with features, or no model is trained yet."""
+    feats = dict(repo.features(conn, KIND, [left, right]))
+    stored = repo.latest_model(conn, KIND)
+    if stored is None or left not in feats or right not in feats:
+        return None
+    return Scorer(stored[1], stored[2]).score(feats[left], feats[right])
+
+
+def judgement_dict(j: dict[str, Any]) -> dict[str, Any]:
+    """A stored judgement as the CLI, the API and the pages show it."""
+    evidence = json.loads(j["evidence"]) if j["evidence"] else None
+    return {"verdict": j["verdict"], "author": j["author"], "score": j["score"],
+            "evidence": evidence if isinstance(evidence, dict) and evidence else None,
+            "created_at": str(j["created_at"]),
+            "superseded_at": str(j["superseded_at"]) if j["superseded_at"] else None}
 
 
 def explanation_dict(e: PairExplanation) -> dict[str, Any]:
@@ -451,11 +466,7 @@ def explanation_dict(e: PairExplanation) -> dict[str, Any]:
         "prior_weight": round(e.score.prior, 3) if e.score else None,
         "parts": e.score.explain() if e.score else [],
         "left_entity": e.left_entity, "right_entity": e.right_entity,
-        "judgements": [{"verdict": j["verdict"], "author": j["author"], "score": j["score"],
-                        "evidence": json.loads(j["evidence"]) if j["evidence"] else None,
-                        "created_at": str(j["created_at"]),
-                        "superseded_at": str(j["superseded_at"]) if j["superseded_at"]
-                        else None} for j in e.judgements],
+        "judgements": [judgement_dict(j) for j in e.judgements],
     }
 
 

@@ -4,7 +4,7 @@ Reads take a `RecordScope` from the access policy and never return a record outs
 the functions here are only called by `emco.access`.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -145,6 +145,22 @@ def summaries(conn: Connection, scope: RecordScope, record_ids: list[int]
                             .order_by(records.c.id)).mappings()
         out += [_summary(r) for r in rows]
     return sorted(out, key=lambda r: r.id)
+
+
+Facts = list[tuple[str, str, str, str]]  # prop, type, value, original value
+
+
+def current_facts(conn: Connection, ids: Sequence[int]) -> dict[int, Facts]:
+    """The statements in force of records, in their order (not scoped: callers pass ids
+    they were allowed to read)."""
+    facts: dict[int, Facts] = {rid: [] for rid in ids}
+    for row in conn.execute(
+            select(statements.c.record_id, statements.c.prop, statements.c.prop_type,
+                   statements.c.value, statements.c.original_value)
+            .where(statements.c.record_id.in_(ids), statements.c.retired_batch_id.is_(None))
+            .order_by(statements.c.record_id, statements.c.n)):
+        facts[row[0]].append((row[1], row[2], row[3], row[4]))
+    return facts
 
 
 def count_by_agency(conn: Connection, scope: RecordScope) -> dict[str, int]:

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, and_, delete, func, insert, or_, select, tupl
 from emco.model.enums import Verdict
 from emco.model.types import Judgement, RecordScope
 from emco.store.db import Database
-from emco.store.records import scope_filter
+from emco.store.records import Facts, current_facts, scope_filter
 from emco.store.tables import (
     judgements,
     record_entities,
@@ -19,10 +19,7 @@ from emco.store.tables import (
     resolve_features,
     resolve_keys,
     resolve_models,
-    statements,
 )
-
-Facts = list[tuple[str, str, str, str]]
 
 
 def resolvable(conn: Connection, scope: RecordScope, schemata: Sequence[str],
@@ -40,14 +37,7 @@ def resolvable(conn: Connection, scope: RecordScope, schemata: Sequence[str],
                 resolve_features.c.content_hash != records.c.content_hash + f":{version}"))
     heads = conn.execute(query.order_by(records.c.id)).all()
     for part in _parts(heads, 2000):
-        ids = [h[0] for h in part]
-        facts: dict[int, Facts] = {i: [] for i in ids}
-        for row in conn.execute(
-                select(statements.c.record_id, statements.c.prop, statements.c.prop_type,
-                       statements.c.value, statements.c.original_value)
-                .where(statements.c.record_id.in_(ids), statements.c.retired_batch_id.is_(None))
-                .order_by(statements.c.record_id, statements.c.n)):
-            facts[row[0]].append((row[1], row[2], row[3], row[4]))
+        facts = current_facts(conn, [h[0] for h in part])
         for rid, agency, schema, digest in part:
             yield rid, agency, schema, digest, facts[rid]
 

@@ -36,7 +36,7 @@ from emco.model.enums import BatchStatus
 from emco.model.records import Key, ValidRecord, merge_meta, retain_until
 from emco.model.types import RecordMeta
 from emco.store.db import Database
-from emco.store.records import as_date, meta_of
+from emco.store.records import as_date, current_facts, meta_of
 from emco.store.tables import batches, record_keys, records, statements
 
 STATEMENT_COLUMNS = ("record_id", "n", "prop", "prop_type", "value", "original_value", "batch_id")
@@ -243,13 +243,7 @@ def _stored_records(conn: Connection, ids: list[int]) -> dict[int, ValidRecord]:
     """The current content of stored records, as validated records."""
     out: dict[int, ValidRecord] = {}
     for part in _parts(ids):
-        facts: dict[int, list[tuple[str, str, str, str]]] = {rid: [] for rid in part}
-        for f in conn.execute(
-            select(statements.c.record_id, statements.c.prop, statements.c.prop_type,
-                   statements.c.value, statements.c.original_value)
-            .where(statements.c.record_id.in_(part), statements.c.retired_batch_id.is_(None))
-            .order_by(statements.c.record_id, statements.c.n)):
-            facts[f[0]].append((f[1], f[2], f[3], f[4]))
+        facts = current_facts(conn, part)
         keys: dict[int, set[Key]] = {rid: set() for rid in part}
         for k in conn.execute(select(record_keys.c.record_id, record_keys.c.kind,
                                      record_keys.c.key).where(record_keys.c.record_id.in_(part))):
