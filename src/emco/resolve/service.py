@@ -101,7 +101,7 @@ def resolve(access: Access, thresholds: Thresholds, full: bool = False,
         with clock("train"):
             frame = _people(access)
             if len(frame) < 2:  # no two people to learn from: identifiers still join
-                rule_rows = _rule_judgements(access, True)
+                rule_rows = _rule_judgements(access)
                 summary.rule_links = len(rule_rows)
                 return _finish(access, event, summary, rule_rows, thresholds, clock)
             settings = person_model.train(frame)
@@ -123,7 +123,7 @@ def resolve(access: Access, thresholds: Thresholds, full: bool = False,
             rows = _incremental_judgements(access, Scorer(settings, tf), new_people,
                                            thresholds, author)
     with clock("rules"):
-        rule_rows = _rule_judgements(access, full)
+        rule_rows = _rule_judgements(access)
     summary.scored_pairs = len(rows)
     for row in rows:
         if row[2] == Verdict.POSITIVE:
@@ -377,7 +377,7 @@ def _incremental_judgements(access: Access, scorer: Scorer,
     return out
 
 
-def _rule_judgements(access: Access, full: bool) -> list[JudgementRow]:
+def _rule_judgements(access: Access) -> list[JudgementRow]:
     """Things with one identifier are one thing: a plate, an IBAN, a company number.
     Records sharing one are chained by positive judgements of the identifier rule. A
     company written without its number is known by its name (legal form left out) where
