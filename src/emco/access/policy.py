@@ -9,16 +9,28 @@ from emco.i18n import N_
 from emco.model.enums import Permission, Protection, Role
 from emco.model.types import Principal, RecordScope
 
+# Registers and alerts are read within a service's own scope (the staff sees all); a hit
+# discloses only that another service works on the target, and its contact point.
+DECONFLICT_READ = (Permission.INVESTIGATION_READ, Permission.OPERATION_READ,
+                   Permission.HIT_QUERY, Permission.ALERT_READ)
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OPERATOR: frozenset({Permission.RECORD_READ, Permission.RECORD_SEARCH,
                               Permission.AGENCY_READ, Permission.RESOLVE_RUN,
                               Permission.RESOLVE_EXPLAIN, Permission.JUDGEMENT_CREATE,
-                              Permission.REVIEW_READ, Permission.ENTITY_EXPORT}),
+                              Permission.REVIEW_READ, Permission.ENTITY_EXPORT,
+                              *DECONFLICT_READ, Permission.INVESTIGATION_WRITE,
+                              Permission.OPERATION_WRITE, Permission.ALERT_ACKNOWLEDGE,
+                              Permission.ALERT_RESOLVE, Permission.WEBHOOK_MANAGE}),
     Role.LIAISON: frozenset({Permission.RECORD_READ, Permission.RECORD_SEARCH,
                              Permission.RECORD_INGEST, Permission.AGENCY_READ,
-                             Permission.RESOLVE_EXPLAIN}),
+                             Permission.RESOLVE_EXPLAIN, *DECONFLICT_READ,
+                             Permission.INVESTIGATION_WRITE, Permission.OPERATION_WRITE,
+                             Permission.ALERT_ACKNOWLEDGE, Permission.ALERT_RESOLVE,
+                             Permission.WEBHOOK_MANAGE}),
     Role.ANALYST: frozenset({Permission.RECORD_READ, Permission.RECORD_SEARCH,
-                             Permission.AGENCY_READ, Permission.RESOLVE_EXPLAIN}),
+                             Permission.AGENCY_READ, Permission.RESOLVE_EXPLAIN,
+                             *DECONFLICT_READ}),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.AUDIT_VERIFY,
                              Permission.AGENCY_READ}),
     Role.ADMIN: frozenset({Permission.USER_CREATE, Permission.USER_UPDATE,

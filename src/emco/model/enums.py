@@ -75,6 +75,15 @@ class Permission(StrEnum):
     ENTITY_EXPORT = "resolve:entity:export"
     AUDIT_READ = "audit:log:read"
     AUDIT_VERIFY = "audit:log:verify"
+    INVESTIGATION_READ = "deconflict:investigation:read"
+    INVESTIGATION_WRITE = "deconflict:investigation:write"  # register, update, add targets
+    OPERATION_READ = "deconflict:operation:read"
+    OPERATION_WRITE = "deconflict:operation:write"
+    HIT_QUERY = "deconflict:hit:query"  # "is this identifier or person known?"
+    ALERT_READ = "alerts:alert:read"
+    ALERT_ACKNOWLEDGE = "alerts:alert:acknowledge"
+    ALERT_RESOLVE = "alerts:alert:resolve"
+    WEBHOOK_MANAGE = "alerts:webhook:manage"
 
 
 class AuditAction(StrEnum):
@@ -101,6 +110,19 @@ class AuditAction(StrEnum):
     REVIEW_READ = "resolve:queue:read"
     ENTITY_EXPORT = "resolve:entity:export"
     ENTITY_READ = "resolve:entity:read"  # the entity of one record and its other records
+    INVESTIGATION_READ = "deconflict:investigation:read"
+    INVESTIGATION_WRITE = "deconflict:investigation:write"
+    OPERATION_READ = "deconflict:operation:read"
+    OPERATION_WRITE = "deconflict:operation:write"
+    HIT_QUERY = "deconflict:hit:query"
+    DECONFLICT_CHECK = "deconflict:check:run"  # targets and operations checked for overlaps
+    ALERT_RAISE = "alerts:alert:raise"
+    ALERT_READ = "alerts:alert:read"
+    ALERT_ACKNOWLEDGE = "alerts:alert:acknowledge"
+    ALERT_RESOLVE = "alerts:alert:resolve"
+    ALERT_ESCALATE = "alerts:alert:escalate"
+    ALERT_DELIVER = "alerts:alert:deliver"  # a webhook delivery attempt
+    WEBHOOK_MANAGE = "alerts:webhook:manage"
 
 
 class Outcome(StrEnum):
@@ -119,6 +141,68 @@ class NetworkRole(StrEnum):
     FINANCE = "finance"
     ENFORCER = "enforcer"
     SUPPLIER = "supplier"
+
+
+class InvestigationStatus(StrEnum):
+    OPEN = "open"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"
+
+
+class TargetKind(StrEnum):
+    """What an investigation or operation aims at: a record, a resolved entity, or a bare
+    identifier as the service knows it."""
+
+    RECORD = "record"
+    ENTITY = "entity"
+    PHONE = "phone"
+    PLATE = "plate"
+    IBAN = "iban"
+    DOCUMENT = "document"  # identity document number
+    EMAIL = "email"
+    PERSON = "person"  # a name with a date of birth
+
+
+class OperationKind(StrEnum):
+    RAID = "raid"
+    SURVEILLANCE = "surveillance"
+    CONTROLLED_DELIVERY = "controlled_delivery"
+    ARREST = "arrest"
+    TRANSFER = "transfer"  # prison transfer
+    EXTRACTION = "extraction"  # taken out of prison for a hearing or an act
+
+
+class AlertKind(StrEnum):
+    TARGET_OVERLAP = "target_overlap"  # two investigations share a target
+    OPERATION_CONFLICT = "operation_conflict"  # two operations must be deconflicted
+    UNDER_ASSESSMENT = "under_assessment"  # a service's own view of a person is too low
+
+
+class AlertSeverity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class AlertAction(StrEnum):
+    """What an alert's append-only history records."""
+
+    RAISED = "raised"
+    UPDATED = "updated"  # the same alert raised again with more evidence
+    ACKNOWLEDGED = "acknowledged"  # by one recipient
+    ESCALATED = "escalated"  # a recipient let the deadline pass: the staff is told
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+
+
+class AlertOutcome(StrEnum):
+    """How a resolved deconfliction alert ended."""
+
+    LEAD_DESIGNATED = "lead_designated"  # one service leads, the other stands back
+    JOINT_OPERATION = "joint_operation"
+    POSTPONED = "postponed"
+    NO_CONFLICT = "no_conflict"
 
 
 class ConflictKind(StrEnum):
