@@ -2,7 +2,6 @@
 
 import csv
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -231,11 +230,10 @@ def ingest_cmd(
 def run_ingest(access: Access, request: IngestRequest, settings: Settings,
                show_progress: bool) -> IngestSummary:
     size = request.path.stat().st_size if request.path.is_file() else 0
-    workers = settings.ingest_workers or max(0, (os.cpu_count() or 1) - 1)
     options: dict[str, Any] = {
         "region": settings.default_region, "retention_years": settings.retention_years,
         "quarantine_dir": settings.quarantine_dir, "chunk_size": settings.ingest_chunk_size,
-        "workers": workers}
+        "workers": settings.workers}
     if not show_progress or size < 2**20:
         return ingest(access, request, **options)
     columns = (*Progress.get_default_columns()[:1], BarColumn(), DownloadColumn(),
@@ -326,7 +324,7 @@ def demo_load(
     operator = staff_principal(db, Role.OPERATOR, Protection.DR)  # sees every record
     if stages:
         with err.status("Resolving the records across services…"):
-            resolve(operator, thresholds(settings), full=True)
+            resolve(operator, thresholds(settings), full=True, workers=settings.workers)
     for line in summary(operator, [s for _, s in results]):
         out.print(line, highlight=False, markup=False)
 
@@ -396,7 +394,8 @@ def resolve_cmd(
     db = _db(settings)
     operator = staff_principal(db, Role.OPERATOR, Protection.DR)
     with err.status("Resolving…"):
-        summary = resolve(operator, thresholds(settings), full=full, retrain=retrain)
+        summary = resolve(operator, thresholds(settings), full=full, retrain=retrain,
+                          workers=settings.workers if full else 0)
     if as_json:
         _print_json(summary.to_dict())
         return

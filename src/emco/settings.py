@@ -3,6 +3,7 @@
 Each field is documented in `docs/settings.md`; a test keeps the two in step.
 """
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,8 +53,9 @@ class Settings(BaseSettings):
         default=0,
         ge=0,
         le=64,
-        description="Processes that validate and normalise records during ingestion; "
-        "0 picks one per CPU beyond the first.",
+        description="Processes that validate and normalise records during ingestion, "
+        "and compute the records' features in a full resolution; 0 picks one per CPU "
+        "beyond the first.",
     )
     resolve_match_threshold: float = Field(
         default=0.5, gt=0, lt=1,
@@ -109,6 +111,11 @@ class Settings(BaseSettings):
         if value not in LOCALES:
             raise ValueError(f"{value!r} is not one of {', '.join(LOCALES)}")
         return value
+
+    @property
+    def workers(self) -> int:
+        """`ingest_workers`, with 0 made one per CPU beyond the first."""
+        return self.ingest_workers or max(0, (os.cpu_count() or 1) - 1)
 
     @property
     def quarantine_dir(self) -> Path:

@@ -62,8 +62,8 @@ def people_rows(db: Database) -> dict[int, dict[str, Any]]:
     """The model's input row of every person record, computed from the stored facts."""
     with db.read() as conn:
         return {rid: person_features(rid, agency, facts).row()
-                for rid, agency, _schema, _digest, facts
-                in repo.resolvable(conn, EVERYTHING, ["Person"], False, "test")}
+                for block in repo.resolvable(conn, EVERYTHING, ["Person"], False, "test")
+                for rid, agency, _schema, _digest, facts in block}
 
 
 def usable(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from emco.access import audit
 from emco.access.gate import Access
@@ -22,6 +23,7 @@ from emco.settings import Settings
 from emco.store import audit as audit_store
 from emco.store import resolution as repo
 from emco.store.db import Database
+from emco.store.tables import judgements
 from tests.factories import entity, load, person, principal, write_jsonl
 from tests.resolve.conftest import (
     EVERYTHING,
@@ -495,8 +497,9 @@ def test_the_batch_judges_as_classify_does(db: Database, people: Access,
         agency="DGGN")
     resolve(people, THRESHOLDS, full=True)
     with db.read() as conn:
-        batch = {(j.left, j.right): j.verdict for j in repo.standing(conn) if
-                 j.author.startswith("model:")}
+        batch = {(a, b): Verdict(v) for a, b, v in conn.execute(
+            select(judgements.c.left_id, judgements.c.right_id, judgements.c.verdict).where(
+                judgements.c.superseded_at.is_(None), judgements.c.author.like("model:%")))}
         stored = repo.latest_model(conn, "person")
         feats = dict(repo.features(conn, "person"))
     assert stored is not None

@@ -190,7 +190,7 @@ class Resolved:
 
     def standing(self) -> list[Judgement]:
         with self.db.read() as conn:
-            return sorted(resolution.standing(conn), key=lambda j: j.id)
+            return sorted(resolution.standing(conn, doubts=True), key=lambda j: j.id)
 
     def entities(self) -> dict[int, str]:
         with self.db.read() as conn:

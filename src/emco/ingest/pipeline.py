@@ -9,16 +9,13 @@ reason; the rest of the file is kept.
 import gc
 import hashlib
 import marshal
-import multiprocessing
 import os
 import secrets
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import chain
-from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from queue import Queue
 from threading import Thread
@@ -50,6 +47,7 @@ from emco.model.types import RecordMeta
 from emco.store import agencies
 from emco.store import writing as repo
 from emco.store.writing import BatchInfo, BatchWriter, ChunkCounts
+from emco.workers import in_order
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".ftm": "jsonl",
            ".csv": "csv"}
@@ -340,17 +338,9 @@ def _validated(fp: IO[bytes], parser: Parser, validator: Validator, workers: int
         for item in blocks:
             yield from _validate_block(parser, validator, item)
         return
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(parser, validator)) as pool:
-        # A bounded window of blocks in flight: Pool.imap would read the whole file ahead.
-        window: deque[AsyncResult[bytes]] = deque()
-        metas: dict[tuple[Any, ...], RecordMeta] = {}
-        for item in blocks:
-            window.append(pool.apply_async(_work, (item,)))
-            if len(window) > 2 * workers + 1:
-                yield from _unpack(window.popleft().get(), metas)
-        while window:
-            yield from _unpack(window.popleft().get(), metas)
+    metas: dict[tuple[Any, ...], RecordMeta] = {}
+    for data in in_order(_work, blocks, workers, _init_worker, (parser, validator)):
+        yield from _unpack(data, metas)
 
 
 # --- quarantine and writing ----------------------------------------------------------------

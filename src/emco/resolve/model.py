@@ -5,8 +5,10 @@ and applied record by record in-process by `Scorer` with the same weights.
 
 import logging
 import math
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -217,6 +219,9 @@ def term_frequencies(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
     return out
 
 
+PREDICT_CHUNK = 100_000  # records on the left-hand side of each slice of the prediction
+
+
 def predict(settings: dict[str, Any], frame: pd.DataFrame, threshold: float,
             query: str = "SELECT * FROM pairs") -> Iterator[pd.DataFrame]:
     """Every blocked pair scoring at least `threshold`, with both records' values
@@ -231,11 +236,19 @@ def predict(settings: dict[str, Any], frame: pd.DataFrame, threshold: float,
     config["retain_intermediate_calculation_columns"] = True
     config["retain_matching_columns"] = True
     linker = Linker(table, config, log_level=logging.ERROR)
-    pairs = linker.inference.predict(threshold_match_probability=threshold)
-    # The table name is Splink's own, never input.
-    con.execute(f"CREATE VIEW pairs AS SELECT * FROM {pairs.physical_name}")  # noqa: S608
-    for batch in con.sql(query).to_arrow_reader(100_000):
-        yield batch.to_pandas()
+    # Slices of the left-hand records, each scored against all and dropped once read:
+    # Splink keeps every pair of a prediction, with all its columns, until it is dropped.
+    chunks = max(1, -(-len(frame) // PREDICT_CHUNK))
+    for chunk in range(1, chunks + 1):
+        pairs = linker.inference.predict_chunk(
+            left_chunk=(chunk, chunks), right_chunk=(1, 1),
+            threshold_match_probability=threshold, warning_mode="never")
+        # The table name is Splink's own, never input.
+        con.execute(f"CREATE OR REPLACE VIEW pairs AS SELECT * FROM "  # noqa: S608
+                    f"{pairs.physical_name}")
+        for batch in con.sql(query).to_arrow_reader(100_000):
+            yield batch.to_pandas()
+        pairs.drop_table_from_database_and_remove_from_cache()
     con.close()
 
 
@@ -255,5 +268,7 @@ def _duckdb() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET threads TO 2")
     con.execute("SET memory_limit = '3GB'")
+    # Spills beyond the limit go to the system's temporary folder, not the working one.
+    con.execute("SET temp_directory = ?", [str(Path(tempfile.gettempdir()) / "emco-duckdb")])
     con.execute("SET preserve_insertion_order = false")
     return con

@@ -12,11 +12,13 @@ what the CLI, the API and the pages call.
 
 import io
 import json
+import marshal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from functools import reduce
-from itertools import pairwise
+from itertools import chain, pairwise
 from typing import Any
 
 import pandas as pd
@@ -29,7 +31,7 @@ from emco.access.audit import AuditEvent
 from emco.access.gate import Access
 from emco.errors import BadInput, Conflict, NotFound
 from emco.i18n import N_
-from emco.model.enums import AuditAction, Permission, Verdict
+from emco.model.enums import AuditAction, Permission, Protection, Verdict
 from emco.model.types import Judgement
 from emco.resolve import model as person_model
 from emco.resolve.clusters import assign_ids, clusters
@@ -43,11 +45,14 @@ from emco.resolve.features import (
 )
 from emco.resolve.model import SHOWN, Score, Scorer
 from emco.store import resolution as repo
+from emco.store.records import Facts
+from emco.workers import in_order
 
 FEATURES_VERSION = "6"  # bump when feature code changes: every record is featured again
 KIND = "person"
 SCHEMATA = sorted(PERSON_SCHEMATA | COMPANY_SCHEMATA | set(IDENTIFIED))
 FLOOR = 0.001  # pairs scoring below this are not kept (unless surely different people)
+FEATURE_BLOCK = 2000  # records featured at a time
 YEAR_ONLY = "-01-01"  # a complete date some services write when they know the year only
 
 # Stages that depend on clusters register here; called with the entities that changed.
@@ -78,21 +83,28 @@ class ResolveSummary:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def count(self, rows: Sequence["JudgementRow"]) -> None:
+        """Count the model's judgements of a run by verdict."""
+        for row in rows:
+            if row[2] == Verdict.POSITIVE:
+                self.positive += 1
+            elif row[2] == Verdict.UNSURE:
+                self.unsure += 1
+            else:
+                self.negative += 1
+        self.scored_pairs += len(rows)
+
 
 def resolve(access: Access, thresholds: Thresholds, full: bool = False,
-            retrain: bool = False) -> ResolveSummary:
-    """Resolve the records the principal may see (the staff's operators see all)."""
+            retrain: bool = False, workers: int = 0) -> ResolveSummary:
+    """Resolve the records the principal may see (the staff's operators see all).
+    `workers`: processes that compute features beside this one (0: none)."""
     summary = ResolveSummary()
     clock = _Clock(summary)
     event = AuditEvent(AuditAction.RESOLVE_RUN, query={"full": full, "retrain": retrain})
     access.check(Permission.RESOLVE_RUN, event)
     with clock("features"):
-        fresh = _feature(access, stale_only=not full)
-    summary.featured = len(fresh)
-    # Only the incremental run keeps them: a full run's are every record's, and the batch
-    # reads them back chunk-wise (`_people`).
-    new_people = {} if full else {rid: f for rid, kind, f in fresh if kind == KIND}
-    del fresh
+        summary.featured, new_people = _feature(access, not full, workers)
     with access.reading(Permission.RESOLVE_RUN,
                         AuditEvent(AuditAction.RESOLVE_READ)) as p:
         stored = repo.latest_model(p.conn, KIND)
@@ -101,9 +113,7 @@ def resolve(access: Access, thresholds: Thresholds, full: bool = False,
         with clock("train"):
             frame = _people(access)
             if len(frame) < 2:  # no two people to learn from: identifiers still join
-                rule_rows = _rule_judgements(access)
-                summary.rule_links = len(rule_rows)
-                return _finish(access, event, summary, rule_rows, thresholds, clock)
+                return _finish(access, event, summary, [], thresholds, clock)
             settings = person_model.train(frame)
             tf = person_model.term_frequencies(frame)
         with access.writing(Permission.RESOLVE_RUN,
@@ -115,45 +125,49 @@ def resolve(access: Access, thresholds: Thresholds, full: bool = False,
     summary.model_version = version
     author = f"model:{version}"
     if full:
-        with clock("score"):
-            frame = _people(access) if frame is None else frame
-            rows = list(_batch_judgements(settings, frame, thresholds, author))
-    else:
-        with clock("score"):
-            rows = _incremental_judgements(access, Scorer(settings, tf), new_people,
-                                           thresholds, author)
-    with clock("rules"):
-        rule_rows = _rule_judgements(access)
-    summary.scored_pairs = len(rows)
-    for row in rows:
-        if row[2] == Verdict.POSITIVE:
-            summary.positive += 1
-        elif row[2] == Verdict.UNSURE:
-            summary.unsure += 1
-        else:
-            summary.negative += 1
-    summary.rule_links = len(rule_rows)
-    return _finish(access, event, summary, rows + rule_rows, thresholds, clock, full=full,
+        frame = _people(access) if frame is None else frame
+        # Pairs are judged in SQL and written as they come: a million records' judgements
+        # with their explanations do not fit in memory at once.
+        batches: Iterable[list[JudgementRow]] = _batch_judgements(settings, frame,
+                                                                  thresholds, author)
+        return _finish(access, event, summary, batches, thresholds, clock)
+    with clock("score"):
+        rows = _incremental_judgements(access, Scorer(settings, tf), new_people, thresholds,
+                                       author)
+    return _finish(access, event, summary, [rows], thresholds, clock, full=False,
                    rescored=list(new_people))
 
 
 def _finish(access: Access, event: AuditEvent, summary: ResolveSummary,
-            rows: list["JudgementRow"], thresholds: Thresholds, clock: "_Clock",
-            full: bool = True, rescored: Sequence[int] = ()) -> ResolveSummary:
-    """Store the judgements of a run and recompute the entities. The model's judgements
-    on a record matched again (new or changed) are all replaced: a pair it no longer
-    scores must not keep an old merge."""
-    with clock("cluster"), access.writing(Permission.RESOLVE_RUN, event) as p:
+            batches: Iterable[list["JudgementRow"]], thresholds: Thresholds,
+            clock: "_Clock", full: bool = True, rescored: Sequence[int] = ()
+            ) -> ResolveSummary:
+    """Store the judgements of a run, the identifier rules' too, and recompute the
+    entities, in one transaction. The model's judgements on a record matched again (new
+    or changed) are all replaced: a pair it no longer scores must not keep an old merge."""
+    with access.writing(Permission.RESOLVE_RUN, event) as p:
         db = access.db
         if full:
             repo.supersede_automatic(p.conn, "model:%")
             repo.supersede_automatic(p.conn, "rule:%")
         else:
             repo.supersede_touching(p.conn, rescored, "model:%")
-            repo.supersede_pairs(p.conn, [(a, b) for a, b, *_ in rows], "model:%")
-            repo.supersede_pairs(p.conn, [(a, b) for a, b, *_ in rows], "rule:%")
-        repo.add_judgements(db, p.conn, rows)
-        changed_entities = _recluster(p.conn, db, thresholds, summary)
+        with clock("score"):
+            for rows in batches:
+                if not full:
+                    pairs = [(a, b) for a, b, *_ in rows]
+                    repo.supersede_pairs(p.conn, pairs, "model:%")
+                    repo.supersede_pairs(p.conn, pairs, "rule:%")
+                repo.add_judgements(db, p.conn, rows)
+                summary.count(rows)
+        with clock("rules"):
+            rule_rows = _rule_judgements(p.conn)
+            if not full:
+                repo.supersede_pairs(p.conn, [(a, b) for a, b, *_ in rule_rows], "rule:%")
+            repo.add_judgements(db, p.conn, rule_rows)
+            summary.rule_links = len(rule_rows)
+        with clock("cluster"):
+            changed_entities = _recluster(p.conn, db, thresholds, summary)
         event.result_count = summary.changed
         event.detail = json.dumps({k: v for k, v in summary.to_dict().items()
                                    if k != "seconds"})
@@ -185,22 +199,54 @@ def _recluster(conn: Any, db: Any, thresholds: Thresholds, summary: ResolveSumma
 
 # --- features ------------------------------------------------------------------------------
 
-def _feature(access: Access, stale_only: bool) -> list[tuple[int, str, dict[str, Any]]]:
+def _feature(access: Access, stale_only: bool, workers: int
+             ) -> tuple[int, dict[int, dict[str, Any]]]:
     """Compute and store the features and keys of records new or changed (all when not
-    `stale_only`); returns (record id, kind, features)."""
-    out: list[tuple[int, str, dict[str, Any]]] = []
-    rows = []
-    with access.reading(Permission.RESOLVE_RUN, AuditEvent(AuditAction.RESOLVE_READ)) as p:
-        for rid, agency, schema, digest, facts in repo.resolvable(
-                p.conn, p.scope, SCHEMATA, stale_only, FEATURES_VERSION):
-            kind, feats, keys = _features_of(rid, agency, schema, facts)
-            out.append((rid, kind, feats))
-            rows.append((rid, kind, f"{digest}:{FEATURES_VERSION}", feats, keys))
-    if rows:
-        with access.writing(Permission.RESOLVE_RUN, AuditEvent(
-                AuditAction.RESOLVE_RUN, detail=f"features of {len(rows)} records")) as p:
-            repo.save_features(access.db, p.conn, rows)
-    return out
+    `stale_only`), chunk by chunk, in `workers` other processes when more than 0. Returns
+    how many records were featured and, when `stale_only`, the features of the people
+    among them (a full run reads them back column-wise: `_people`)."""
+    count = 0
+    people: dict[int, dict[str, Any]] = {}
+    with ExitStack() as stack:
+        read = stack.enter_context(access.reading(Permission.RESOLVE_RUN,
+                                                  AuditEvent(AuditAction.RESOLVE_READ)))
+        blocks = repo.resolvable(read.conn, read.scope, SCHEMATA, stale_only,
+                                 FEATURES_VERSION, FEATURE_BLOCK)
+        first = next(blocks, [])
+        blocks = chain([first], blocks)
+        # Processes only pay off beyond one block (and a test's few records stay here).
+        results = in_order(_feature_block, blocks, workers) \
+            if workers > 0 and len(first) == FEATURE_BLOCK else map(_feature_block, blocks)
+        save = None
+        for data in results:
+            rows = marshal.loads(data)  # noqa: S302 (bytes from our own worker processes)
+            if not rows:
+                continue
+            if save is None:  # the first changed record opens the write
+                write = stack.enter_context(access.writing(
+                    Permission.RESOLVE_RUN, AuditEvent(AuditAction.RESOLVE_RUN)))
+                everything = not stale_only and read.scope.agencies is None and \
+                    read.scope.protections == frozenset(Protection)
+                save = stack.enter_context(repo.features_writer(access.db, write.conn,
+                                                                everything))
+            save(rows)
+            count += len(rows)
+            write.event.detail = f"features of {count} records"
+            if stale_only:
+                people.update((rid, json.loads(text)) for rid, kind, _, text, _ in rows
+                              if kind == KIND)
+    return count, people
+
+
+def _feature_block(block: list[tuple[int, str, str, str, Facts]]) -> bytes:
+    """The stored rows of a block of records: (id, kind, content hash with the features
+    version, features JSON, keys)."""
+    out = []
+    for rid, agency, schema, digest, facts in block:
+        kind, feats, keys = _features_of(rid, agency, schema, facts)
+        out.append((rid, kind, f"{digest}:{FEATURES_VERSION}",
+                    json.dumps(feats, ensure_ascii=False), tuple(keys)))
+    return marshal.dumps(out)
 
 
 def _features_of(rid: int, agency: str, schema: str, facts: list[tuple[str, str, str, str]]
@@ -298,21 +344,32 @@ def classify(score: Score, thresholds: Thresholds) -> Verdict | None:
     return None
 
 
-def _evidence(score: Score) -> str:
-    return json.dumps({"probability": round(score.probability, 6),
-                       "match_weight": round(score.weight, 3), "parts": score.explain()},
-                      ensure_ascii=False)
+APART = "birth dates or genders differ, and no phone or document in common"
+
+
+def _evidence(score: Score, verdict: Verdict) -> str:
+    """What a judgement of the model keeps of its score. The parts only where an operator
+    will read them (a merge, a doubt): records kept apart are the bulk of the rows at
+    scale, and their parts are computed again when asked (`explain`)."""
+    evidence: dict[str, Any] = {"probability": round(score.probability, 6),
+                                "match_weight": round(score.weight, 3)}
+    if verdict == Verdict.NEGATIVE:
+        evidence["apart"] = APART
+    else:
+        evidence["parts"] = score.explain()
+    return json.dumps(evidence, ensure_ascii=False)
 
 
 def _batch_judgements(settings: dict[str, Any], frame: pd.DataFrame,
-                      thresholds: Thresholds, author: str) -> Iterable[JudgementRow]:
+                      thresholds: Thresholds, author: str) -> Iterator[list[JudgementRow]]:
     """Every blocked pair of the batch, scored by Splink, judged and explained in the same
     SQL (`_judging`): pair by pair in Python, a million records took many minutes."""
     if len(frame) < 2:
         return
     for batch in person_model.predict(settings, frame, FLOOR, _judging(settings, thresholds)):
-        for left, right, verdict, probability, evidence in batch.itertuples(index=False):
-            yield int(left), int(right), Verdict(verdict), probability, author, evidence
+        yield [(int(left), int(right), Verdict(verdict), probability, author, evidence)
+               for left, right, verdict, probability, evidence
+               in batch.itertuples(index=False)]
 
 
 def _judging(settings: dict[str, Any], thresholds: Thresholds) -> str:
@@ -352,8 +409,11 @@ def _judging(settings: dict[str, Any], thresholds: Thresholds) -> str:
         f"THEN CASE WHEN {p} >= {FLOOR!r} THEN {negative} END "
         f"WHEN {p} >= {thresholds.match!r} THEN {positive} "
         f"WHEN {p} >= {thresholds.review!r} THEN {unsure} END")
-    evidence = (f"json_object('probability', round({p}, 6), 'match_weight', "
-                f"round(match_weight, 3), 'parts', json_array({', '.join(parts)}))")
+    evidence = (f"CASE WHEN verdict = {negative} THEN json_object('probability', "
+                f"round({p}, 6), 'match_weight', round(match_weight, 3), 'apart', "
+                f"{text(APART)}) ELSE json_object('probability', round({p}, 6), "
+                f"'match_weight', round(match_weight, 3), 'parts', "
+                f"json_array({', '.join(parts)})) END")
     return (f"SELECT unique_id_l, unique_id_r, verdict, {p}, {evidence} "  # noqa: S608
             f"FROM (SELECT *, {verdict} AS verdict FROM (SELECT *, {', '.join(labels)} "
             "FROM pairs)) WHERE verdict IS NOT NULL")
@@ -373,41 +433,40 @@ def _incremental_judgements(access: Access, scorer: Scorer,
                 verdict = classify(score, thresholds)
                 if verdict is not None:
                     out.append((rid, other, verdict, score.probability, author,
-                                _evidence(score)))
+                                _evidence(score, verdict)))
     return out
 
 
-def _rule_judgements(access: Access) -> list[JudgementRow]:
+def _rule_judgements(conn: Any) -> list[JudgementRow]:
     """Things with one identifier are one thing: a plate, an IBAN, a company number.
     Records sharing one are chained by positive judgements of the identifier rule. A
     company written without its number is known by its name (legal form left out) where
     it is (the postcode of an address), when that names one company only: two "Atlas" of
     one town with two numbers leave an unnumbered "Atlas" there unjoined."""
     out: list[JudgementRow] = []
-    with access.reading(Permission.RESOLVE_RUN, AuditEvent(AuditAction.RESOLVE_READ)) as p:
-        for kind, rule in (("plate", "rule:plate"), ("iban", "rule:iban"),
-                           ("company", "rule:company")):
-            groups: dict[str, list[int]] = {}
-            places: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
-            for rid, feats in repo.features(p.conn, kind):
-                values = feats.get("values") or feats.get("registration") or []
-                for value in values:
-                    groups.setdefault(value, []).append(rid)
-                for name in feats.get("names") or []:
-                    for code in feats.get("postcodes") or []:
-                        places.setdefault(f"{name} @ {code}", []).append(
-                            (rid, tuple(feats.get("registration") or ())))
-            for place, found in places.items():
-                numbered = {regs for _, regs in found if regs}
-                unnumbered = sorted({rid for rid, regs in found if not regs})
-                if unnumbered and len(numbered) <= 1:
-                    anchor = [min(rid for rid, regs in found if regs)] if numbered else []
-                    groups[place] = anchor + unnumbered
-            for value, members in groups.items():
-                members = sorted(set(members))
-                evidence = json.dumps({"rule": rule, "value": value})
-                out += [(a, b, Verdict.POSITIVE, 1.0, rule, evidence)
-                        for a, b in pairwise(members)]
+    for kind, rule in (("plate", "rule:plate"), ("iban", "rule:iban"),
+                       ("company", "rule:company")):
+        groups: dict[str, list[int]] = {}
+        places: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        for rid, feats in repo.features(conn, kind):
+            values = feats.get("values") or feats.get("registration") or []
+            for value in values:
+                groups.setdefault(value, []).append(rid)
+            for name in feats.get("names") or []:
+                for code in feats.get("postcodes") or []:
+                    places.setdefault(f"{name} @ {code}", []).append(
+                        (rid, tuple(feats.get("registration") or ())))
+        for place, found in places.items():
+            numbered = {regs for _, regs in found if regs}
+            unnumbered = sorted({rid for rid, regs in found if not regs})
+            if unnumbered and len(numbered) <= 1:
+                anchor = [min(rid for rid, regs in found if regs)] if numbered else []
+                groups[place] = anchor + unnumbered
+        for value, members in groups.items():
+            members = sorted(set(members))
+            evidence = json.dumps({"rule": rule, "value": value})
+            out += [(a, b, Verdict.POSITIVE, 1.0, rule, evidence)
+                    for a, b in pairwise(members)]
     return out
 
 
