@@ -62,9 +62,12 @@ class Access:
     @contextmanager
     def reading(self, permission: Permission, event: AuditEvent) -> Iterator[Passage]:
         self.check(permission, event)
+        # The scope is read before a connection is held: reading it takes another one,
+        # and with every pooled connection held that way the server would stall.
+        scope = self.scope
         try:
             with self.db.read() as conn:
-                yield Passage(conn, self.scope, event)
+                yield Passage(conn, scope, event)
         except Exception as exc:
             self.record(event, _outcome(exc), _detail(exc))
             raise
@@ -73,9 +76,10 @@ class Access:
     @contextmanager
     def writing(self, permission: Permission, event: AuditEvent) -> Iterator[Passage]:
         self.check(permission, event)
+        scope = self.scope  # before a connection is held (see `reading`)
         try:
             with self.db.write() as conn:
-                passage = Passage(conn, self.scope, event)
+                passage = Passage(conn, scope, event)
                 yield passage
                 audit.append(conn, self.principal, passage.event)
         except Exception as exc:
