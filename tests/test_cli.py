@@ -255,8 +255,8 @@ def test_demo_load_summarises_what_the_platform_holds(scenario: Path) -> None:
     assert any(line.split() == ["OFAST", "2", "(Person", "2)"] for line in lines), lines
     assert "Rejected rows in this load: 0." in lines
     assert any(line.startswith("Resolution: 4 records in ") for line in lines), lines
-    assert ("Not run, as no such stage exists yet: deconfliction, network mapping, "
-            "risk assessment.") in lines
+    assert any(line.startswith("Deconfliction: 0 investigations") for line in lines), lines
+    assert "Not run, as no such stage exists yet: network mapping, risk assessment." in lines
 
 
 def test_demo_evaluate_json_has_the_store_block_and_null_stages(scenario: Path) -> None:
@@ -264,8 +264,9 @@ def test_demo_evaluate_json_has_the_store_block_and_null_stages(scenario: Path) 
     assert result.exit_code == 0, result.output
     assert len(result.stdout.splitlines()) == 1
     data = json.loads(result.stdout)
-    assert {k: data[k] for k in ("store", "deconflict", "network", "risk")} == {
-        "store": STORE_OK, "deconflict": None, "network": None, "risk": None}
+    assert {k: data[k] for k in ("store", "network", "risk")} == {
+        "store": STORE_OK, "network": None, "risk": None}
+    assert data["deconflict"]["overlaps"] == {"found": 0, "missed": 0, "false": 0}
     assert set(data["resolve"]) == {"records", "pairwise", "cluster"}  # the stage exists
 
 
@@ -273,7 +274,7 @@ def test_demo_evaluate_table_says_absent_never_0(scenario: Path) -> None:
     result = invoke("demo", "evaluate", str(scenario))
     assert result.exit_code == 0, result.output
     rows = [line.split() for line in result.stdout.splitlines()]
-    for stage in ("deconflict", "network", "risk"):
+    for stage in ("network", "risk"):
         assert any(stage in row and "absent" in row for row in rows), result.stdout
     assert not any("resolve" in row and "absent" in row for row in rows)
     assert "The truth matches the store: 4 records, none missing, none unknown." \

@@ -16,10 +16,16 @@ from typer.core import TyperGroup
 from emco.access import auditlog, auth
 from emco.access.audit import AuditEvent
 from emco.access.gate import Access
+from emco.cli_alerts import alert_app, webhook_app
+from emco.cli_deconflict import deconflict_app, hit_cmd, investigation_app
+from emco.cli_operations import app as operation_app
+from emco.deconflict.conflicts import Margins
+from emco.deconflict.operations import check_all
+from emco.deconflict.overlaps import after_ingest, check_targets
 from emco.demo.accounts import ensure_accounts
 from emco.demo.evaluate import Evaluation, evaluate
 from emco.demo.generate import generate
-from emco.demo.load import load_folder
+from emco.demo.load import load_folder, load_investigations, load_operations
 from emco.demo.summary import summary
 from emco.demo.truth import read_truth
 from emco.errors import BadInput, EmcoError
@@ -78,6 +84,12 @@ app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
 app.add_typer(resolve_app, name="resolve")
+app.add_typer(investigation_app, name="investigation")
+app.add_typer(deconflict_app, name="deconflict")
+app.command("hit")(hit_cmd)
+app.add_typer(operation_app, name="operation")
+app.add_typer(alert_app, name="alert")
+agency_app.add_typer(webhook_app, name="webhook")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -216,6 +228,8 @@ def ingest_cmd(
     if summary.created or summary.updated:  # matched on arrival
         matched = on_arrival(staff_principal(db, Role.OPERATOR, Protection.DR),
                              thresholds(settings))
+        after_ingest(staff_principal(db, Role.OPERATOR, Protection.DR), summary.batch,
+                     thresholds(settings))  # targets its records may now designate
     if as_json:
         _print_json(summary.to_dict())
     else:
@@ -325,6 +339,15 @@ def demo_load(
     if stages:
         with err.status("Resolving the records across services…"):
             resolve(operator, thresholds(settings), full=True, workers=settings.workers)
+    registered = load_investigations(db, folder, thresholds(settings))  # each by its liaison
+    if stages and registered:
+        with err.status("Checking the investigations' targets across services…"):
+            check_targets(operator, thresholds(settings))
+    margins = Margins.of(settings)  # operations: each registered by its service's liaison
+    planned = load_operations(db, folder, margins, settings.default_region)
+    if stages and planned:
+        with err.status("Checking every operation against the other services'…"):
+            check_all(operator, margins)
     for line in summary(operator, [s for _, s in results]):
         out.print(line, highlight=False, markup=False)
 

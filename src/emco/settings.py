@@ -67,6 +67,16 @@ class Settings(BaseSettings):
         description="A pair scored between this and the match threshold goes to the "
         "review queue for an operator to decide.",
     )
+    deconflict_place_margin_m: int = Field(
+        default=200, ge=0, le=10_000,
+        description="Two services' operations whose areas come closer than this many "
+        "metres at overlapping times are in conflict.",
+    )
+    deconflict_time_margin_minutes: int = Field(
+        default=60, ge=0, le=24 * 60,
+        description="Two services' operations whose windows come closer than this many "
+        "minutes are taken to overlap in time.",
+    )
     host: str = Field(default="127.0.0.1", description="Address the web server listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port of the web server.")
     session_idle_minutes: int = Field(
@@ -82,6 +92,29 @@ class Settings(BaseSettings):
     default_locale: str = Field(
         default="fr", description="Language of the interface unless a user asks for another."
     )
+    alert_deadline_critical_hours: int = Field(
+        default=2, ge=1, le=8760,
+        description="Hours a recipient has to acknowledge a critical alert before the "
+        "staff's operators are told.",
+    )
+    alert_deadline_high_hours: int = Field(
+        default=24, ge=1, le=8760, description="The same, for a high-severity alert."
+    )
+    alert_deadline_medium_hours: int = Field(
+        default=72, ge=1, le=8760, description="The same, for a medium-severity alert."
+    )
+    alert_deadline_low_hours: int = Field(
+        default=168, ge=1, le=8760, description="The same, for a low-severity alert."
+    )
+    alert_worker_seconds: int = Field(
+        default=30, ge=0, le=86400,
+        description="The web server sends due webhook deliveries and escalates overdue "
+        "alerts every this many seconds; 0 turns the worker off.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60,
+        description="How long one webhook delivery waits for the service's endpoint.",
+    )
 
     @model_validator(mode="after")
     def _database_in_data_dir(self) -> "Settings":
@@ -95,6 +128,16 @@ class Settings(BaseSettings):
         if self.resolve_review_threshold > self.resolve_match_threshold:
             raise ValueError("EMCO_RESOLVE_REVIEW_THRESHOLD must not exceed "
                              "EMCO_RESOLVE_MATCH_THRESHOLD")
+        return self
+
+    @model_validator(mode="after")
+    def _deadlines_in_order(self) -> "Settings":
+        hours = [self.alert_deadline_critical_hours, self.alert_deadline_high_hours,
+                 self.alert_deadline_medium_hours, self.alert_deadline_low_hours]
+        if hours != sorted(hours):
+            raise ValueError("an alert's deadline must not shorten as its severity falls: "
+                             "EMCO_ALERT_DEADLINE_CRITICAL_HOURS, then _HIGH_HOURS, "
+                             "_MEDIUM_HOURS and _LOW_HOURS, each at least the one before")
         return self
 
     @field_validator("default_region")

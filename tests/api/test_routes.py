@@ -18,6 +18,20 @@ API_ROUTES = {
     "/api/v1/review/{left}/{right}": {"get"},
     "/api/v1/pairs/{left}/{right}": {"get"},
     "/api/v1/pairs/{left}/{right}/judgements": {"post"},
+    "/api/v1/alerts": {"get"},
+    "/api/v1/alerts/{alert_id}": {"get"},
+    "/api/v1/alerts/{alert_id}/acknowledgements": {"post"},
+    "/api/v1/alerts/{alert_id}/resolution": {"post"},
+    "/api/v1/agencies/{code}/webhook": {"put", "delete"},
+    "/api/v1/operations": {"get", "post"},
+    "/api/v1/operations/map": {"get"},
+    "/api/v1/operations/{operation_id}": {"get", "patch"},
+    "/api/v1/operations/{operation_id}/targets": {"post"},
+    "/api/v1/investigations": {"get", "post"},
+    "/api/v1/investigations/{investigation_id}": {"get", "patch"},
+    "/api/v1/investigations/{investigation_id}/targets": {"post"},
+    "/api/v1/investigations/{investigation_id}/targets/{target_id}": {"delete"},
+    "/api/v1/hits": {"post"},
 }
 
 

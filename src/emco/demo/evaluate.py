@@ -41,9 +41,24 @@ def _resolve(access: Access, truth: Truth) -> dict[str, Any]:
     return grade(access, truth)
 
 
+def _deconflict(access: Access, truth: Truth) -> dict[str, Any]:
+    # Overlaps of investigations (grade_deconfliction) and conflicts of operations
+    # (grade_operations), side by side.
+    from emco.demo.grade_deconfliction import grade
+
+    return {**grade(access, truth), **_conflicts(access, truth)}
+
+
+def _conflicts(access: Access, truth: Truth) -> dict[str, Any]:
+    """Conflicts of operations (the operations stage's grader)."""
+    from emco.demo.grade_operations import grade_conflicts
+
+    return {"conflicts": grade_conflicts(access, truth)}
+
+
 STAGES: dict[str, Evaluator | None] = {
     "resolve": _resolve,  # pairwise and cluster precision/recall/F1 over the truth's records
-    "deconflict": None,  # overlaps and conflicts found/missed/false
+    "deconflict": _deconflict,  # overlaps and conflicts found/missed/false
     "network": None,  # community NMI, heads precision at k
     "risk": None,  # under-assessed persons found/missed/false
 }

@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from emco.demo.views import SERVICES, Viewer
 from emco.demo.world import Cell, Investigation, Operation, WorldMaker
 from emco.demo.writers import ScenarioWriter
 from emco.errors import BadInput
 
+PARIS = ZoneInfo("Europe/Paris")  # the world's times are French local times
 CELLS_PER_SCALE = 3  # scale 1: three networks, a few thousand records
 MAX_SCALE = 2000
 
@@ -91,7 +93,7 @@ def _write(seed: int, scale: float, call_rate: float, out: Path,
             for inv in cell.investigations:
                 inv_fp.write(json.dumps(_investigation(cell, inv), ensure_ascii=False) + "\n")
             for op in cell.operations:
-                op_fp.write(json.dumps(_operation(op), ensure_ascii=False) + "\n")
+                op_fp.write(json.dumps(_operation(cell, op), ensure_ascii=False) + "\n")
             overlaps.extend(_overlaps(cell.investigations))
             conflicts.extend(_conflicts(cell))
             under.extend({"entity": p, "agency": a, "declared": level, "criteria": crit}
@@ -148,11 +150,19 @@ def _investigation(cell: Cell, inv: Investigation) -> dict[str, Any]:
             "opened": inv.opened.isoformat(), "targets": targets}
 
 
-def _operation(op: Operation) -> dict[str, Any]:
+def _operation(cell: Cell, op: Operation) -> dict[str, Any]:
+    """How a service registers its operation: the targets as it knows them (as
+    `_investigation`), the window in French time with its offset."""
+    targets = []
+    for pid in op.targets:
+        person = cell.people[pid]
+        targets.append({"name": f"{person.name.first} {person.name.last}",
+                        "birthDate": person.birth.isoformat(),
+                        "phone": person.phones[-1].number})
     return {"agency": op.agency, "reference": op.reference, "kind": op.kind,
             "latitude": round(op.latitude, 6), "longitude": round(op.longitude, 6),
-            "radius_m": op.radius_m, "start": op.start.isoformat(),
-            "end": op.end.isoformat(), "targets": op.targets}
+            "radius_m": op.radius_m, "start": op.start.replace(tzinfo=PARIS).isoformat(),
+            "end": op.end.replace(tzinfo=PARIS).isoformat(), "targets": targets}
 
 
 def _key(inv: Investigation) -> str:

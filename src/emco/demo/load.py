@@ -8,6 +8,7 @@
                    category: convicted}
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -29,6 +30,7 @@ from emco.model.enums import (
     SourceReliability,
 )
 from emco.model.types import RecordMeta
+from emco.resolve.service import Thresholds
 from emco.store.db import Database
 
 
@@ -82,6 +84,89 @@ def _date(value: Any) -> date | None:
 
 
 Ingest = Callable[[Access, IngestRequest], IngestSummary]
+
+
+def load_investigations(db: Database, folder: Path, thresholds: Thresholds | None = None
+                        ) -> int:
+    """Register the investigations of a scenario's `investigations.jsonl`, each by its
+    own service's liaison officer, with its targets as that service knows them (a name, a
+    birth date, a phone). The lead contact is the service's contact point (the file names
+    none). One already registered is left as it is. Returns how many were registered."""
+    path = folder / "investigations.jsonl"
+    if not path.is_file():
+        return 0
+    from emco.deconflict.investigations import new_investigation, register
+    from emco.deconflict.targets import parse_target
+    from emco.model.enums import TargetKind
+    from emco.store import agencies, investigations
+
+    registered = 0
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}: line {n}"
+        try:
+            item = json.loads(line)
+            code, reference = str(item["agency"]).upper(), str(item["reference"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BadInput(f"{where}: not an investigation ({exc})") from None
+        with db.read() as conn:
+            service = agencies.get(conn, code)
+            if service is not None and investigations.reference_taken(conn, code, reference):
+                continue
+        if service is None:
+            raise BadInput(f"{where}: unknown agency {code!r}", field="agency")
+        liaison = Access(db, auth.cli_principal(code, frozenset({Role.LIAISON}),
+                                                Protection.DR))
+        new = new_investigation(agency=code, reference=reference,
+                                title=str(item.get("title") or reference),
+                                contact_name=service.contact_name,
+                                contact_phone=service.contact_phone,
+                                contact_email=service.contact_email,
+                                opened=_date(item.get("opened")))
+        targets = [parse_target(TargetKind.PERSON, t) for t in item.get("targets") or []]
+        register(liaison, new, targets, thresholds)
+        registered += 1
+    return registered
+
+
+def load_operations(db: Database, folder: Path, margins: Any, region: str | None = None
+                    ) -> int:
+    """Register the planned operations of a scenario's `operations.jsonl`, each by its own
+    service's liaison officer, with its targets as that service knows them (a name, a
+    birth date, a phone): each is checked against those registered before it, so every
+    pair is checked once the last is in. One already registered is left as it is.
+    `margins` are the check's (`emco.deconflict.conflicts.Margins`). Returns how many were
+    registered."""
+    path = folder / "operations.jsonl"
+    if not path.is_file():
+        return 0
+    from emco.deconflict.operation_input import OperationIn
+    from emco.deconflict.operations import register
+    from emco.store import operations
+
+    registered = 0
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            code, reference = str(item["agency"]).upper(), str(item["reference"])
+            new = OperationIn(
+                agency=code, reference=reference, kind=str(item["kind"]),
+                latitude=item["latitude"], longitude=item["longitude"],
+                radius_m=item["radius_m"], start=str(item["start"]), end=str(item["end"]),
+                targets=[("person", t) for t in item.get("targets") or []])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BadInput(f"{path}: line {n}: not an operation ({exc})") from None
+        with db.read() as conn:
+            if operations.reference_taken(conn, code, reference):
+                continue
+        liaison = Access(db, auth.cli_principal(code, frozenset({Role.LIAISON}),
+                                                Protection.DR))
+        register(liaison, new, margins, region)
+        registered += 1
+    return registered
 
 
 def load_folder(db: Database, folder: Path, ingest: Ingest

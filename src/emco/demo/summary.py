@@ -40,10 +40,39 @@ def resolution(access: Access) -> list[str]:
             f"{o.largest:,}); {o.to_review:,} pairs await an operator's review."]
 
 
+def deconfliction(access: Access) -> list[str]:
+    from emco.deconflict.investigations import listing
+    from emco.demo.grade_deconfliction import told_overlaps
+
+    cases = listing(access)
+    pairs = told_overlaps(access)
+    services = len({i.agency for i in cases})
+    return [f"Deconfliction: {len(cases):,} investigations of {services} services "
+            f"registered; {len(pairs):,} pairs of them, of two services, share a target "
+            "(one alert each, both sides told)."]
+
+
+def operations(access: Access) -> list[str]:
+    from emco.deconflict.operations import listing, standing
+    from emco.model.enums import OperationStatus
+
+    planned = listing(access, (OperationStatus.PLANNED,))
+    services = len({s.operation.agency for s in planned})
+    pairs = standing(access)
+    kinds: dict[str, int] = {}
+    for c in pairs:
+        for k in c.kinds:
+            kinds[k] = kinds.get(k, 0) + 1
+    detail = ", ".join(f"{n:,} {k.replace('_', '/')}" for k, n in sorted(kinds.items()))
+    return [f"Operations: {len(planned):,} planned operations of {services} services "
+            f"registered; {len(pairs):,} pairs of them, of two services, in conflict"
+            + (f" ({detail})" if detail else "") + " (one alert each, both sides told)."]
+
+
 FINDINGS: dict[str, Finding | None] = {
     "store": holdings,
     "resolve": resolution,
-    "deconflict": None,
+    "deconflict": lambda access: deconfliction(access) + operations(access),
     "network": None,
     "risk": None,
 }

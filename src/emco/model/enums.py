@@ -163,6 +163,13 @@ class TargetKind(StrEnum):
     PERSON = "person"  # a name with a date of birth
 
 
+class TargetOwner(StrEnum):
+    """What a target belongs to: one `targets` table serves both registers."""
+
+    INVESTIGATION = "investigation"
+    OPERATION = "operation"
+
+
 class OperationKind(StrEnum):
     RAID = "raid"
     SURVEILLANCE = "surveillance"
@@ -170,6 +177,12 @@ class OperationKind(StrEnum):
     ARREST = "arrest"
     TRANSFER = "transfer"  # prison transfer
     EXTRACTION = "extraction"  # taken out of prison for a hearing or an act
+
+
+class OperationStatus(StrEnum):
+    PLANNED = "planned"  # the only status that is deconflicted
+    CANCELLED = "cancelled"
+    DONE = "done"
 
 
 class AlertKind(StrEnum):
@@ -194,6 +207,15 @@ class AlertAction(StrEnum):
     ESCALATED = "escalated"  # a recipient let the deadline pass: the staff is told
     RESOLVED = "resolved"
     REOPENED = "reopened"
+
+
+class AlertState(StrEnum):
+    """Where an alert stands, for one recipient or (for the staff) overall. Derived from
+    the alert's history, never stored."""
+
+    NEW = "new"  # not acknowledged (by this recipient; overall: by some recipient)
+    ACKNOWLEDGED = "acknowledged"  # by this recipient; overall: by every recipient
+    RESOLVED = "resolved"
 
 
 class AlertOutcome(StrEnum):

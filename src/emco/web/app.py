@@ -1,6 +1,9 @@
 """The web application: one factory, one error map, the API and the pages."""
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +13,19 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from emco.alerts.worker import AlertWorker
+from emco.api.alerts import router as alerts_api
+from emco.api.deconflict import router as deconflict_api
+from emco.api.operations import router as operations_api
 from emco.api.routes import router as api_router
 from emco.errors import EmcoError, Unauthenticated
 from emco.i18n import N_, translate
 from emco.settings import Settings
 from emco.store.db import Database
 from emco.store.migrate import require_current
+from emco.web import alerts as alerts_pages
+from emco.web import deconflict as deconflict_pages
+from emco.web import operations as operations_pages
 from emco.web import pages
 from emco.web.deps import locale_of
 from emco.web.render import render
@@ -34,15 +44,38 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app = FastAPI(title="EMCO", version="0.1.0", docs_url="/api/docs", redoc_url=None,
                   openapi_url="/api/openapi.json",
                   description="Records shared by the services of the organised-crime "
-                              "coordination staff. Every call is checked and audited.")
+                              "coordination staff. Every call is checked and audited.",
+                  lifespan=_lifespan)
     app.state.settings = settings
     app.state.db = db
+    app.state.alert_worker = AlertWorker(db, settings.alert_worker_seconds,
+                                         settings.webhook_timeout_seconds) \
+        if settings.alert_worker_seconds else None
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api_router)
+    app.include_router(deconflict_api)
+    app.include_router(operations_api)
+    app.include_router(alerts_api)
     app.include_router(pages.router)
+    app.include_router(alerts_pages.router)
+    app.include_router(deconflict_pages.router)
+    app.include_router(operations_pages.router)
     _error_map(app)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Run the alerts worker (webhooks, escalation) while the app serves."""
+    worker: AlertWorker | None = app.state.alert_worker
+    if worker is not None:
+        worker.start()
+    try:
+        yield
+    finally:
+        if worker is not None:  # joined off the event loop: a delivery may be under way
+            await asyncio.to_thread(worker.stop)
 
 
 def _wants_json(request: Request) -> bool:
