@@ -39,9 +39,11 @@ SEVERITY = {ConflictKind.PLACE_TIME: AlertSeverity.CRITICAL,  # armed teams face
             ConflictKind.TRANSFER: AlertSeverity.CRITICAL,  # a move is when escapes happen
             ConflictKind.SURVEILLANCE: AlertSeverity.HIGH}
 RANK = [AlertSeverity.LOW, AlertSeverity.MEDIUM, AlertSeverity.HIGH, AlertSeverity.CRITICAL]
-LABELS = {ConflictKind.PLACE_TIME: "same place and time",
-          ConflictKind.SURVEILLANCE: "a target under surveillance",
-          ConflictKind.TRANSFER: "the move of a detainee"}
+# Titles are stored text shown to every recipient, in the staff's working language (as
+# the target-overlap alerts' "Cible commune"): the kinds themselves are in the alert.
+LABELS = {ConflictKind.PLACE_TIME: "même lieu, même moment",
+          ConflictKind.SURVEILLANCE: "cible sous surveillance",
+          ConflictKind.TRANSFER: "mouvement d'un détenu"}
 
 
 @dataclass
@@ -103,7 +105,7 @@ def title(finding: Finding) -> str:
     """Shown to both services: the two references (each learns the other's) and the kind
     of conflict, nothing of either file."""
     kinds = ", ".join(LABELS[k] for k in finding.kinds)
-    return f"Operations to deconflict: {finding.left.ref} and {finding.right.ref} ({kinds})"
+    return f"Opérations à déconflicter : {finding.left.ref} et {finding.right.ref} ({kinds})"
 
 
 def disclosure(conn: Connection, finding: Finding, mine: OperationRow, other: OperationRow
