@@ -22,8 +22,13 @@ from emco.deconflict.targets import parse_target
 from emco.errors import EmcoError
 from emco.i18n import N_
 from emco.model.enums import InvestigationStatus, Protection, TargetKind
-from emco.store import agencies
-from emco.web.deps import AccessDep, PrincipalDep, SettingsDep, ThresholdsDep
+from emco.web.deps import (
+    AccessDep,
+    PrincipalDep,
+    SettingsDep,
+    ThresholdsDep,
+    registrable_services,
+)
 from emco.web.render import render
 from emco.web.security import check_csrf
 
@@ -48,20 +53,12 @@ def _person_or_value(kind: str, value: str, birth_date: str, phone: str) -> Any:
     return value
 
 
-def _services(access: Any) -> list[str]:
-    """The services the principal may register investigations for."""
-    with access.db.read() as conn:
-        codes = [a.code for a in agencies.all_agencies(conn) if not a.is_staff]
-    own = access.principal.agency
-    return codes if access.scope.agencies is None else [c for c in codes if c == own]
-
-
 def _list_page(request: Request, access: Any, status_code: int = 200,
                error: EmcoError | None = None, form: dict[str, str] | None = None
                ) -> Response:
     found = [InvestigationOut.of(i) for i in investigations.listing(access)]
     return render(request, "investigations.html", {
-        "investigations": found, "services": _services(access), "error": error,
+        "investigations": found, "services": registrable_services(access), "error": error,
         "form": form or {}, "protections": [p.value for p in Protection]},
         status_code=status_code, json_twin="/api/v1/investigations")
 

@@ -11,6 +11,7 @@ from emco.i18n import pick_locale
 from emco.model.types import Principal
 from emco.resolve.service import Thresholds
 from emco.settings import Settings
+from emco.store import agencies
 from emco.store.db import Database
 
 SESSION_COOKIE = "emco_session"
@@ -64,3 +65,12 @@ DatabaseDep = Annotated[Database, Depends(get_db)]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 AccessDep = Annotated[Access, Depends(get_access)]
 ThresholdsDep = Annotated[Thresholds, Depends(get_thresholds)]
+
+
+def registrable_services(access: Access) -> list[str]:
+    """The services a principal may register investigations and operations for: its own,
+    or every service (not the staff itself) for the staff's operators."""
+    with access.db.read() as conn:
+        codes = [a.code for a in agencies.all_agencies(conn) if not a.is_staff]
+    own = access.principal.agency
+    return codes if access.scope.agencies is None else [c for c in codes if c == own]

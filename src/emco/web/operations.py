@@ -20,8 +20,7 @@ from emco.deconflict.operation_input import OperationIn
 from emco.errors import BadInput, EmcoError
 from emco.i18n import N_
 from emco.model.enums import OperationKind, OperationStatus, Protection, TargetKind
-from emco.store import agencies
-from emco.web.deps import AccessDep, SettingsDep
+from emco.web.deps import AccessDep, SettingsDep, registrable_services
 from emco.web.render import render
 from emco.web.security import check_csrf
 
@@ -64,20 +63,12 @@ def _target(kind: str, value: str, birth_date: str, phone: str) -> list[tuple[st
     return [(kind, value)]
 
 
-def _services(access: Any) -> list[str]:
-    """The services the principal may register operations for."""
-    with access.db.read() as conn:
-        codes = [a.code for a in agencies.all_agencies(conn) if not a.is_staff]
-    own = access.principal.agency
-    return codes if access.scope.agencies is None else [c for c in codes if c == own]
-
-
 def _list_page(request: Request, access: Any, status_code: int = 200,
                error: EmcoError | None = None, form: dict[str, str] | None = None
                ) -> Response:
     found = [OperationOut.of(s) for s in stage.listing(access)]
     return render(request, "operations.html", {
-        "operations": found, "services": _services(access), "error": error,
+        "operations": found, "services": registrable_services(access), "error": error,
         "form": form or {}, "kinds": [k.value for k in OperationKind],
         "target_kinds": TARGET_KINDS, "protections": [p.value for p in Protection],
         "local": local}, status_code=status_code, json_twin="/api/v1/operations")
