@@ -17,15 +17,23 @@ from emco.access import auditlog, auth
 from emco.access.audit import AuditEvent
 from emco.access.gate import Access
 from emco.cli_alerts import alert_app, webhook_app
+from emco.cli_calls import ingest_calls_cmd
 from emco.cli_deconflict import deconflict_app, hit_cmd, investigation_app
+from emco.cli_network import network_app
 from emco.cli_operations import app as operation_app
+from emco.cli_risk import risk_app
 from emco.deconflict.conflicts import Margins
 from emco.deconflict.operations import check_all
 from emco.deconflict.overlaps import after_ingest, check_targets
 from emco.demo.accounts import ensure_accounts
 from emco.demo.evaluate import Evaluation, evaluate
 from emco.demo.generate import generate
-from emco.demo.load import load_folder, load_investigations, load_operations
+from emco.demo.load import (
+    load_declarations,
+    load_folder,
+    load_investigations,
+    load_operations,
+)
 from emco.demo.summary import summary
 from emco.demo.truth import read_truth
 from emco.errors import BadInput, EmcoError
@@ -40,6 +48,7 @@ from emco.model.enums import (
     SourceReliability,
 )
 from emco.model.types import RecordMeta
+from emco.network.networks import map_networks
 from emco.resolve.service import (
     Thresholds,
     explain,
@@ -49,6 +58,7 @@ from emco.resolve.service import (
     record_ref,
     resolve,
 )
+from emco.risk.assess import assess_all
 from emco.settings import Settings, get_settings
 from emco.store import agencies
 from emco.store.db import Database
@@ -87,8 +97,11 @@ app.add_typer(resolve_app, name="resolve")
 app.add_typer(investigation_app, name="investigation")
 app.add_typer(deconflict_app, name="deconflict")
 app.command("hit")(hit_cmd)
+app.command("ingest-calls")(ingest_calls_cmd)
 app.add_typer(operation_app, name="operation")
 app.add_typer(alert_app, name="alert")
+app.add_typer(network_app, name="network")
+app.add_typer(risk_app, name="risk")
 agency_app.add_typer(webhook_app, name="webhook")
 
 out = Console(soft_wrap=True)
@@ -339,6 +352,12 @@ def demo_load(
     if stages:
         with err.status("Resolving the records across services…"):
             resolve(operator, thresholds(settings), full=True, workers=settings.workers)
+        with err.status("Mapping the networks of the joint graph…"):
+            map_networks(operator)
+    load_declarations(db, folder)  # each service's declared levels, by its liaison
+    if stages:
+        with err.status("Assessing every person's dangerousness…"):
+            assess_all(operator)
     registered = load_investigations(db, folder, thresholds(settings))  # each by its liaison
     if stages and registered:
         with err.status("Checking the investigations' targets across services…"):

@@ -83,6 +83,8 @@ def operation_dict(view: stage.OperationView) -> dict[str, Any]:
                     for t in view.targets],
         "conflicts": [{"alert_id": c.alert_id, "kinds": c.kinds, "disclosure": c.disclosure,
                        "staff_view": c.staff_view} for c in view.conflicts],
+        "warnings": [{"entity": w.entity_id, "level": w.level, "criteria": w.criteria,
+                      "assessed_at": w.assessed_at} for w in view.warnings],
     }
 
 
@@ -132,6 +134,10 @@ def add(
                       f"{other.get('reference')}: call {who.get('name')}, "
                       f"{who.get('phone') or who.get('email')} (alert {c.alert_id}).",
                       highlight=False, markup=False)
+        for w in view.warnings:
+            out.print(f"  DANGEROUS PERSON MOVED: {w.entity_id}, assessed {w.level}"
+                      + (f" ({', '.join(w.criteria)})" if w.criteria else "")
+                      + ": adapt the escort.", highlight=False, markup=False)
     raise typer.Exit(3 if view.conflicts else 0)
 
 

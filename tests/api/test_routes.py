@@ -32,6 +32,15 @@ API_ROUTES = {
     "/api/v1/investigations/{investigation_id}/targets": {"post"},
     "/api/v1/investigations/{investigation_id}/targets/{target_id}": {"delete"},
     "/api/v1/hits": {"post"},
+    "/api/v1/networks": {"get"},
+    "/api/v1/networks/run": {"post"},
+    "/api/v1/networks/{network_id}": {"get"},
+    "/api/v1/entities/{entity_id}/neighbourhood": {"get"},
+    "/api/v1/paths": {"get"},
+    "/api/v1/risk": {"get"},
+    "/api/v1/risk/run": {"post"},
+    "/api/v1/risk/{entity_id}": {"get"},
+    "/api/v1/risk/{entity_id}/decisions": {"post"},
 }
 
 

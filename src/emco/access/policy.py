@@ -13,6 +13,12 @@ from emco.model.types import Principal, RecordScope
 # discloses only that another service works on the target, and its contact point.
 DECONFLICT_READ = (Permission.INVESTIGATION_READ, Permission.OPERATION_READ,
                    Permission.HIT_QUERY, Permission.ALERT_READ)
+# Networks are read through the edges of the records in the reader's scope.
+NETWORK_READ = (Permission.NETWORK_READ, Permission.NETWORK_EXPORT)
+# Dangerousness: the staff's operators run, read and decide; a service reads its own view
+# of a person (emco.risk.explain) and declares its own handling of him.
+RISK_ALL = (Permission.RISK_RUN, Permission.RISK_READ, Permission.RISK_DECLARE,
+            Permission.RISK_DECIDE)
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OPERATOR: frozenset({Permission.RECORD_READ, Permission.RECORD_SEARCH,
@@ -21,16 +27,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                               Permission.REVIEW_READ, Permission.ENTITY_EXPORT,
                               *DECONFLICT_READ, Permission.INVESTIGATION_WRITE,
                               Permission.OPERATION_WRITE, Permission.ALERT_ACKNOWLEDGE,
-                              Permission.ALERT_RESOLVE, Permission.WEBHOOK_MANAGE}),
+                              Permission.ALERT_RESOLVE, Permission.WEBHOOK_MANAGE,
+                              *NETWORK_READ, Permission.NETWORK_RUN, *RISK_ALL}),
     Role.LIAISON: frozenset({Permission.RECORD_READ, Permission.RECORD_SEARCH,
                              Permission.RECORD_INGEST, Permission.AGENCY_READ,
                              Permission.RESOLVE_EXPLAIN, *DECONFLICT_READ,
                              Permission.INVESTIGATION_WRITE, Permission.OPERATION_WRITE,
                              Permission.ALERT_ACKNOWLEDGE, Permission.ALERT_RESOLVE,
-                             Permission.WEBHOOK_MANAGE}),
+                             Permission.WEBHOOK_MANAGE, Permission.NETWORK_READ,
+                             Permission.RISK_READ, Permission.RISK_DECLARE}),
     Role.ANALYST: frozenset({Permission.RECORD_READ, Permission.RECORD_SEARCH,
                              Permission.AGENCY_READ, Permission.RESOLVE_EXPLAIN,
-                             *DECONFLICT_READ}),
+                             *DECONFLICT_READ, *NETWORK_READ, Permission.RISK_READ}),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.AUDIT_VERIFY,
                              Permission.AGENCY_READ}),
     Role.ADMIN: frozenset({Permission.USER_CREATE, Permission.USER_UPDATE,

@@ -109,6 +109,13 @@ class OperationOut(BaseModel):
                    end=o.ends_at, protection=o.protection, in_conflict=s.in_conflict)
 
 
+class RiskWarningOut(BaseModel):
+    entity: str
+    level: str = Field(description="The consolidated level: high or critical.")
+    criteria: list[str] = Field(description="Special-detainee criteria met.")
+    assessed_at: datetime
+
+
 class OperationDetail(OperationOut):
     investigation: str | None
     contact_name: str | None
@@ -118,6 +125,9 @@ class OperationDetail(OperationOut):
     updated_at: datetime
     targets: list[TargetOut]
     conflicts: list[ConflictOut]
+    warnings: list[RiskWarningOut] = Field(
+        default_factory=list, description="People this transfer or extraction moves whom "
+                                          "the consolidated assessment rates dangerous.")
 
     @classmethod
     def of_view(cls, v: stage.OperationView) -> "OperationDetail":
@@ -129,7 +139,10 @@ class OperationDetail(OperationOut):
                    updated_at=o.updated_at, targets=[TargetOut.of(t) for t in v.targets],
                    conflicts=[ConflictOut(alert_id=c.alert_id, kinds=c.kinds,
                                           disclosure=c.disclosure, staff_view=c.staff_view)
-                              for c in v.conflicts])
+                              for c in v.conflicts],
+                   warnings=[RiskWarningOut(entity=w.entity_id, level=w.level,
+                                            criteria=w.criteria, assessed_at=w.assessed_at)
+                             for w in v.warnings])
 
 
 class OperationList(BaseModel):

@@ -34,12 +34,14 @@ from emco.store import investigations as investigations_repo
 from emco.store import operations as repo
 from emco.store import records as records_repo
 from emco.store import resolution as resolution_repo
+from emco.store import risk as risk_repo
 from emco.store import targets as targets_repo
 from emco.store.operation_targets import OWNER
 from emco.store.operations import ConflictRow, NewOperation, OperationRow
 from emco.store.targets import TargetRow
 
 MAX_TARGETS = 100  # per operation
+WARN_LEVELS = frozenset({"high", "critical"})  # a moved person's levels the escort is told
 
 
 @dataclass(frozen=True)
@@ -54,11 +56,24 @@ class ConflictView:
 
 
 @dataclass(frozen=True)
+class RiskWarning:
+    """A person this operation moves whom the consolidated assessment rates high or
+    critical, or who meets a special-detainee criterion: the escort must know. The level
+    and criteria only, never the other services' facts behind them."""
+
+    entity_id: str
+    level: str
+    criteria: list[str]
+    assessed_at: datetime
+
+
+@dataclass(frozen=True)
 class OperationView:
     operation: OperationRow
     investigation: str | None  # the reference of its investigation
     targets: list[TargetRow] = field(default_factory=list)
     conflicts: list[ConflictView] = field(default_factory=list)
+    warnings: list[RiskWarning] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -357,7 +372,18 @@ def _view(p: Passage, op_id: int) -> OperationView:
     targets = targets_repo.of_owners(p.conn, OWNER, [op.id])[op.id]
     return OperationView(op, case.reference if case else None, targets,
                          [_conflict_view(p, op, c) for c in repo.conflicts_of(p.conn,
-                                                                               [op.id])])
+                                                                               [op.id])],
+                         _warnings(p, op, targets))
+
+
+def _warnings(p: Passage, op: OperationRow, targets: list[TargetRow]) -> list[RiskWarning]:
+    """The warnings an operation that moves people carries (`RiskWarning`)."""
+    if op.kind not in MOVES:
+        return []
+    people = sorted({t.entity_id for t in targets if t.entity_id and t.removed_at is None})
+    found = risk_repo.latest_assessments(p.conn, people)
+    return [RiskWarning(e, a.level, a.criteria, a.at) for e, a in sorted(found.items())
+            if a.level in WARN_LEVELS or a.criteria]
 
 
 def _conflict_view(p: Passage, op: OperationRow, c: ConflictRow) -> ConflictView:

@@ -56,11 +56,23 @@ def _conflicts(access: Access, truth: Truth) -> dict[str, Any]:
     return {"conflicts": grade_conflicts(access, truth)}
 
 
+def _network(access: Access, truth: Truth) -> dict[str, Any]:
+    from emco.demo.grade_networks import grade
+
+    return grade(access, truth)
+
+
+def _risk(access: Access, truth: Truth) -> dict[str, Any]:
+    from emco.demo.grade_risk import grade
+
+    return grade(access, truth)
+
+
 STAGES: dict[str, Evaluator | None] = {
     "resolve": _resolve,  # pairwise and cluster precision/recall/F1 over the truth's records
     "deconflict": _deconflict,  # overlaps and conflicts found/missed/false
-    "network": None,  # community NMI, heads precision at k
-    "risk": None,  # under-assessed persons found/missed/false
+    "network": _network,  # community NMI, heads precision at k
+    "risk": _risk,  # under-assessed persons found/missed/false, precision
 }
 
 EXAMPLES = 3  # records named in a mismatch message

@@ -40,6 +40,7 @@ class ManifestEntry:
     path: Path
     mapping: Path | None
     defaults: RecordMeta
+    kind: str | None = None  # "calls", or "declarations" (not records: not ingested)
 
 
 def read_manifest(folder: Path) -> list[ManifestEntry]:
@@ -60,7 +61,8 @@ def read_manifest(folder: Path) -> list[ManifestEntry]:
             raise BadInput(f"{where}: needs `agency` and `path`")
         mapping = folder / item["mapping"] if item.get("mapping") else None
         out.append(ManifestEntry(str(item["agency"]).upper(), folder / item["path"], mapping,
-                                 _defaults(item.get("defaults") or {}, where)))
+                                 _defaults(item.get("defaults") or {}, where),
+                                 item.get("kind")))
     return out
 
 
@@ -169,11 +171,45 @@ def load_operations(db: Database, folder: Path, margins: Any, region: str | None
     return registered
 
 
+DECLARATIONS = "declarations"
+
+
+def load_declarations(db: Database, folder: Path) -> int:
+    """Register the declared levels of the manifest's `kind: declarations` files (CSV:
+    agency, source_id of its record, escort 1-4, dps oui/non), each by its service's
+    liaison officer (`emco.risk.review.declare`). Returns how many were registered."""
+    import csv
+
+    from emco.risk.review import declare
+
+    registered = 0
+    for entry in read_manifest(folder):
+        if entry.kind != DECLARATIONS:
+            continue
+        with entry.path.open(encoding="utf-8", newline="") as fp:
+            for n, row in enumerate(csv.DictReader(fp), 2):
+                try:
+                    code, source = str(row["agency"]).upper(), str(row["source_id"])
+                    escort = int(row["escort"]) if row.get("escort") else None
+                    dps = {"oui": True, "non": False}.get(str(row.get("dps")).lower())
+                except (KeyError, ValueError) as exc:
+                    raise BadInput(f"{entry.path}: line {n}: not a declaration "
+                                   f"({exc})") from None
+                liaison = Access(db, auth.cli_principal(code, frozenset({Role.LIAISON}),
+                                                        Protection.DR))
+                declare(liaison, agency=code, record=f"{code}:{source}", escort=escort,
+                        dps=dps)
+                registered += 1
+    return registered
+
+
 def load_folder(db: Database, folder: Path, ingest: Ingest
                 ) -> list[tuple[ManifestEntry, IngestSummary]]:
     """Ingest every file of the manifest as its own service would."""
     results = []
     for entry in read_manifest(folder):
+        if entry.kind == DECLARATIONS:
+            continue  # loaded by `load_declarations`, once the records are in
         principal = auth.cli_principal(entry.agency, frozenset({Role.LIAISON}), Protection.DR)
         request = IngestRequest(path=entry.path, agency=entry.agency, mapping=entry.mapping,
                                 defaults=entry.defaults)

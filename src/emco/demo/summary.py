@@ -6,6 +6,7 @@ records in 456 entities, 12 pairs to review."). The keys are those of
 `emco.demo.evaluate.STAGES`, with "store" first.
 """
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 from emco.access import records
@@ -69,12 +70,41 @@ def operations(access: Access) -> list[str]:
             + (f" ({detail})" if detail else "") + " (one alert each, both sides told)."]
 
 
+def networks(access: Access) -> list[str]:
+    from emco.network.reading import list_networks
+
+    found = list_networks(access)
+    if not found:
+        return ["Networks: none mapped (no links between three or more people)."]
+    top = found[0]
+    heads = ", ".join(name for _, name in top.heads[:2])
+    levels = Counter(s.network.threat_level or "unassessed" for s in found)
+    return [f"Networks: {len(found):,} mapped from the services' links "
+            f"({', '.join(f'{n} {level}' for level, n in levels.most_common())} threat); "
+            f"the most threatening, {top.network.name} ({top.network.size} members), "
+            f"is led by {heads or 'nobody identified'}."]
+
+
+def risk(access: Access) -> list[str]:
+    from emco.demo.grade_risk import flagged
+    from emco.risk.review import last_run
+
+    run = last_run(access)
+    if run is None:
+        return ["Risk: no assessment run yet."]
+    levels = ", ".join(f"{n:,} {level}" for level, n in run["detail"].get("by_level", {})
+                       .items() if n)
+    return [f"Risk: {run['persons']:,} people with signals assessed ({levels}); "
+            f"{len(flagged(access)):,} under-assessed by a service's declared level "
+            "(one alert each, to that service and the staff)."]
+
+
 FINDINGS: dict[str, Finding | None] = {
     "store": holdings,
     "resolve": resolution,
     "deconflict": lambda access: deconfliction(access) + operations(access),
-    "network": None,
-    "risk": None,
+    "network": networks,
+    "risk": risk,
 }
 
 STAGE_NAMES = {"resolve": "resolution", "deconflict": "deconfliction",

@@ -7,6 +7,7 @@ the end.
 
 import csv
 import json
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from emco.demo.views import SERVICES, Emit
 from emco.ingest.readers import CsvMappingParser
 
 # The column layouts and FollowTheMoney mappings of the CSV services.
+DECLARATIONS = "declarations.csv"  # services' declared handling of detainees
 REGISTER = ["fiche", "nom", "prenom", "naissance", "telephone", "adresse", "immatriculation",
             "modele", "date_fiche", "societe", "siren", "saisie"]
 REGISTER_MAPPING: dict[str, Any] = {
@@ -110,6 +112,8 @@ class ScenarioWriter:
         self.outputs: dict[str, _Output] = {}
         self.truth_records = (self.work / "records.jsonl").open("wb")
         self.truth_entities = (self.work / "entities.jsonl").open("wb")
+        self.declarations: tuple[IO[str], Any] | None = None
+        self.declaring = ""
 
     def _output(self, agency: str) -> _Output:
         out = self.outputs.get(agency)
@@ -153,6 +157,21 @@ class ScenarioWriter:
                     call = raw.schema == "Call"
                     out.calls += call
                     self._truth(e.agency, raw.source_id, truth, out, dedupe=not call)
+                if raw.mapping_name == "detainee" and "escorte" in e.row:
+                    self._declare(e.agency, raw.source_id, e.row)
+
+    def _declare(self, agency: str, source_id: str, row: dict[str, Any]) -> None:
+        """The service's declared handling of a detainee, as a structured row beside the
+        register's free text (`declarations.csv`, loaded by `emco demo load`)."""
+        if self.declarations is None:
+            fp = (self.folder / DECLARATIONS).open("w", encoding="utf-8", newline="")
+            self.declarations = (fp, csv.writer(fp))
+            self.declarations[1].writerow(["agency", "source_id", "escort", "dps"])
+            self.declaring = agency  # the manifest names the (one) declaring service
+        level = re.search(r"niveau\s+([1-4])", str(row["escorte"]))
+        dps = "oui" if str(row.get("dps", "")).strip().lower() in ("oui", "yes") else "non"
+        self.declarations[1].writerow([agency, source_id, level.group(1) if level else "",
+                                       dps])
 
     def _truth(self, agency: str, source_id: str, entity: str, out: _Output,
                dedupe: bool = True) -> None:
@@ -173,6 +192,10 @@ class ScenarioWriter:
         """Close the files, write the manifest and assemble truth.json."""
         for out in self.outputs.values():
             out.fp.close()
+        if self.declarations is not None:
+            self.declarations[0].close()
+            manifest = [*manifest, {"agency": self.declaring, "path": DECLARATIONS,
+                                    "kind": "declarations"}]
         self.truth_records.close()
         self.truth_entities.close()
         (self.folder / "manifest.yml").write_text(

@@ -84,6 +84,13 @@ class Permission(StrEnum):
     ALERT_ACKNOWLEDGE = "alerts:alert:acknowledge"
     ALERT_RESOLVE = "alerts:alert:resolve"
     WEBHOOK_MANAGE = "alerts:webhook:manage"
+    NETWORK_RUN = "network:graph:run"  # project the joint graph and map its networks
+    NETWORK_READ = "network:graph:read"  # networks, their members and the edges in scope
+    NETWORK_EXPORT = "network:graph:export"  # GraphML, GEXF, CSV, FtM lines
+    RISK_RUN = "risk:assessment:run"  # assess every person, raise under-assessment alerts
+    RISK_READ = "risk:assessment:read"  # a person's level, signals, declarations, decisions
+    RISK_DECLARE = "risk:declaration:write"  # a service's own escort level, DPS, watch list
+    RISK_DECIDE = "risk:decision:write"  # a reviewer's decision on an under-assessment
 
 
 class AuditAction(StrEnum):
@@ -99,6 +106,7 @@ class AuditAction(StrEnum):
     BATCH_START = "case:batch:start"
     BATCH_CHUNK = "case:batch:write"
     BATCH_END = "case:batch:end"
+    CALLS_READ = "case:calls:read"  # the call edges of some numbers
     AGENCY_SYNC = "admin:agency:sync"
     USER_CREATE = "admin:user:create"
     USER_PASSWORD = "admin:user:password"  # noqa: S105 (an action name, not a secret)
@@ -123,6 +131,13 @@ class AuditAction(StrEnum):
     ALERT_ESCALATE = "alerts:alert:escalate"
     ALERT_DELIVER = "alerts:alert:deliver"  # a webhook delivery attempt
     WEBHOOK_MANAGE = "alerts:webhook:manage"
+    NETWORK_RUN = "network:graph:run"
+    NETWORK_READ = "network:graph:read"
+    NETWORK_EXPORT = "network:graph:export"
+    RISK_RUN = "risk:assessment:run"
+    RISK_READ = "risk:assessment:read"
+    RISK_DECLARE = "risk:declaration:write"
+    RISK_DECIDE = "risk:decision:write"
 
 
 class Outcome(StrEnum):

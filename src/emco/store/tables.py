@@ -461,3 +461,205 @@ operation_conflicts = Table(
     Column("checked_at", DateTime(timezone=True), nullable=False),
     Index(None, "right_id"),
 )
+
+# --- Networks (emco.network) -------------------------------------------------------------
+# Each mapping of the joint graph is a run. A network keeps its id from run to run (matched
+# by the overlap of its members), so it keeps its name and its history; membership is kept
+# per run, which is that history. The projected edges are derived data, rewritten by each
+# run: one row per pair, kind, service and protection mention, so that a reader's scope
+# filters them exactly as it filters records.
+network_runs = Table(
+    "network_runs",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("username", String(100), nullable=False),
+    Column("nodes", Integer, nullable=False),
+    Column("edges", Integer, nullable=False),
+    Column("modularity", Float, nullable=False),
+    Column("detail", Text, nullable=False),  # JSON: parameters, splits and merges
+)
+
+networks = Table(
+    "networks",
+    metadata,
+    Column("id", String(16), primary_key=True),  # R0001…, kept across runs
+    Column("name", String(200), nullable=False),
+    Column("first_run_id", BigId, ForeignKey("network_runs.id"), nullable=False),
+    Column("last_run_id", BigId, ForeignKey("network_runs.id"), nullable=False),
+    Column("size", Integer, nullable=False),  # members in the last run it was found in
+    Column("threat_score", Float, nullable=True),
+    Column("threat_level", String(16), nullable=True),
+    Column("detail", Text, nullable=False),  # JSON: threat attributes, key players, origin
+)
+
+network_members = Table(
+    "network_members",
+    metadata,
+    Column("run_id", BigId, ForeignKey("network_runs.id"), primary_key=True,
+           autoincrement=False),
+    Column("entity_id", String(16), primary_key=True),
+    Column("network_id", String(16), ForeignKey("networks.id"), nullable=False),
+    Column("head_score", Float, nullable=False),
+    Column("head_rank", Integer, nullable=False),  # within the network, 1 the likeliest head
+    Column("role", String(16), nullable=False),
+    Column("role_confidence", Float, nullable=False),
+    Column("parts", Text, nullable=False),  # JSON: the head score's parts
+    Index(None, "network_id", "run_id"),
+    Index(None, "entity_id"),
+)
+
+network_edges = Table(
+    "network_edges",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("source", String(16), nullable=False),
+    Column("target", String(16), nullable=False),
+    Column("kind", String(32), nullable=False),  # call, payment, family, shared_phone…
+    Column("agency_code", String(16), nullable=False),
+    Column("protection", String(2), nullable=False),
+    Column("weight", Float, nullable=False),
+    Column("count", Integer, nullable=False),  # the statements behind it
+    Column("first_on", Date, nullable=True),
+    Column("last_on", Date, nullable=True),
+    Column("evidence", Text, nullable=False),  # JSON: the first record ids behind it
+    Index(None, "source"),
+    Index(None, "target"),
+)
+
+# --- call detail records (emco.network.calls) ----------------------------------------------
+
+# What a batch of call detail records was read with, beside its `batches` row (which says
+# who loaded which file when): the handling code and condition and the protection mention
+# its edges carry, the time zone its times were read in, the region of numbers written
+# without a country code, and which of the file's columns were used.
+call_batches = Table(
+    "call_batches",
+    metadata,
+    Column("batch_id", String(32), ForeignKey("batches.id"), primary_key=True),
+    Column("handling", String(2), nullable=False),
+    Column("handling_condition", Text, nullable=True),
+    Column("protection", String(2), nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("region", String(2), nullable=False),
+    Column("columns", Text, nullable=False),  # JSON: {"caller": "appelant", ...}
+)
+
+# Calls aggregated per direction and month: one row per (batch, caller, callee, month).
+# Rows are written once, whole batches at a time, and never updated. The service and the
+# handling code and protection of the batch are repeated on every row so that a reader's
+# scope filters edges as it filters records, without a join; the batch's agency is
+# checked through the batch. `batch_id` carries no foreign key, as `statements`: checking
+# it on each of millions of rows of a bulk load costs PostgreSQL as much as the COPY, and
+# the batch row is written by `emco.store.calls.write_batch` in the same transaction as
+# its edges, the only writer of this table: the code holds that integrity.
+call_edges = Table(
+    "call_edges",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("batch_id", String(32), nullable=False),
+    Column("agency_code", String(16), nullable=False),
+    Column("handling", String(2), nullable=False),
+    Column("protection", String(2), nullable=False),
+    Column("caller", String(16), nullable=False),  # E.164: "+" and at most 15 digits
+    Column("callee", String(16), nullable=False),
+    Column("month", Date, nullable=False),  # the first day of the month (local time)
+    Column("calls", Integer, nullable=False),
+    Column("seconds", BigInteger, nullable=False),
+    Column("first_at", DateTime(timezone=True), nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+    Column("days", Integer, nullable=False),  # distinct days with a call (local time)
+    Column("cells", Integer, nullable=True),  # distinct cells; NULL when the file has none
+    Index(None, "caller"),
+    Index(None, "callee"),
+)
+
+# --- dangerousness assessment (emco.risk) --------------------------------------------------
+
+# Signals derived from the records (incidents reported about a person record) and from the
+# latest network mapping (a role, about an entity). Derived data: replaced whole by each
+# assessment run. A signal about a person record keeps `record_id` and no entity, so it
+# follows the record into whatever entity resolution puts it in (or none yet: kept).
+risk_signals = Table(
+    "risk_signals",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("record_id", BigInteger, nullable=True),  # the person record it is about
+    Column("entity_id", String(16), nullable=True),  # for a network role, the entity
+    Column("type", String(32), nullable=False),  # a type of the signal catalogue
+    Column("agency_code", String(16), nullable=False),  # the service that reports it
+    Column("observed_on", Date, nullable=True),
+    Column("reliability", String(1), nullable=False),
+    Column("credibility", String(1), nullable=False),
+    Column("source_record_id", BigInteger, nullable=True),  # the record that reports it
+    Column("origin", String(16), nullable=False),  # record, network
+    Column("detail", Text, nullable=False),  # the keyword, or the role and network
+    Index(None, "record_id"),
+    Index(None, "entity_id"),
+)
+
+risk_runs = Table(
+    "risk_runs",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("username", String(100), nullable=False),
+    Column("catalogue_version", String(32), nullable=False),
+    Column("persons", Integer, nullable=False),  # assessed (with at least one signal)
+    Column("detail", Text, nullable=False),  # JSON: counts by level, alerts raised
+)
+
+# Append-only: one row per person per run; what changed is the difference with the
+# person's previous row.
+assessments = Table(
+    "assessments",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("run_id", BigId, ForeignKey("risk_runs.id"), nullable=False),
+    Column("entity_id", String(16), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("criteria", Text, nullable=False),  # JSON list of special-detainee criteria met
+    Column("parts", Text, nullable=False),  # JSON: every contributing signal, with its share
+    Column("catalogue_version", String(32), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index(None, "entity_id", "id"),
+    Index(None, "run_id"),
+)
+
+# A service's own handling of a person, append-only (the latest row of a service about a
+# person stands); the platform never writes one itself. About a record of the service's
+# own (it joins the person when resolution does) or a resolved entity.
+declarations = Table(
+    "declarations",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("agency_code", String(16), ForeignKey("agencies.code"), nullable=False),
+    Column("record_id", BigId, ForeignKey("records.id"), nullable=True),
+    Column("entity_id", String(16), nullable=True),
+    Column("escort", Integer, nullable=True),  # escort level 1-4
+    Column("dps", Boolean, nullable=True),  # special-detainee status (DPS)
+    Column("watch", Boolean, nullable=True),  # on the service's watch list
+    Column("note", Text, nullable=True),
+    Column("author", String(100), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index(None, "record_id"),
+    Index(None, "entity_id"),
+)
+
+# A reviewer's decision on an under-assessment (raise the declared level, or keep it),
+# with its motif: append-only, audited.
+risk_decisions = Table(
+    "risk_decisions",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("entity_id", String(16), nullable=False),
+    Column("agency_code", String(16), ForeignKey("agencies.code"), nullable=False),
+    Column("decision", String(8), nullable=False),  # raise, keep
+    Column("motif", Text, nullable=False),
+    Column("alert_id", BigId, ForeignKey("alerts.id"), nullable=True),
+    Column("author", String(100), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index(None, "entity_id"),
+)

@@ -16,7 +16,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from emco.alerts.worker import AlertWorker
 from emco.api.alerts import router as alerts_api
 from emco.api.deconflict import router as deconflict_api
+from emco.api.networks import router as networks_api
 from emco.api.operations import router as operations_api
+from emco.api.risk import router as risk_api
 from emco.api.routes import router as api_router
 from emco.errors import EmcoError, Unauthenticated
 from emco.i18n import N_, translate
@@ -25,8 +27,10 @@ from emco.store.db import Database
 from emco.store.migrate import require_current
 from emco.web import alerts as alerts_pages
 from emco.web import deconflict as deconflict_pages
+from emco.web import networks as networks_pages
 from emco.web import operations as operations_pages
 from emco.web import pages
+from emco.web import risk as risk_pages
 from emco.web.deps import locale_of
 from emco.web.render import render
 from emco.web.security import SecurityHeaders, add_headers
@@ -57,10 +61,14 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(deconflict_api)
     app.include_router(operations_api)
     app.include_router(alerts_api)
+    app.include_router(networks_api)
+    app.include_router(risk_api)
     app.include_router(pages.router)
     app.include_router(alerts_pages.router)
     app.include_router(deconflict_pages.router)
     app.include_router(operations_pages.router)
+    app.include_router(networks_pages.router)
+    app.include_router(risk_pages.router)
     _error_map(app)
     return app
 

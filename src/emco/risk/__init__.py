@@ -1,0 +1,4 @@
+"""Dangerousness assessment: signals, consolidated levels, under-assessment alerts.
+
+See docs/risk.md.
+"""
