@@ -1,7 +1,6 @@
 """The `emco` command. Each command calls the same stage function as the API and pages."""
 
 import csv
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +17,7 @@ from emco.access.audit import AuditEvent
 from emco.access.gate import Access
 from emco.cli_alerts import alert_app, webhook_app
 from emco.cli_calls import ingest_calls_cmd
+from emco.cli_common import print_json, staff
 from emco.cli_deconflict import deconflict_app, hit_cmd, investigation_app
 from emco.cli_network import network_app
 from emco.cli_operations import app as operation_app
@@ -122,14 +122,10 @@ def _db(settings: Settings, migrated: bool = True) -> Database:
 def staff_principal(db: Database, role: Role,
                     clearance: Protection = Protection.NP) -> Access:
     """A command-line principal of the coordination staff with one role."""
-    with db.read() as conn:
-        staff = sorted(agencies.staff_codes(conn))
-    return Access(db, auth.cli_principal(staff[0] if staff else "EMCO", frozenset({role}),
-                                         clearance))
+    return staff(db, role, clearance)
 
 
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+_print_json = print_json
 
 
 @db_app.command("upgrade")

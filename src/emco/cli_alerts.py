@@ -7,23 +7,18 @@ its behalf, and to see exactly what it sees). Deliveries and escalations run as 
 staff's system principal, as the web server's worker does.
 """
 
-import json
-import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from emco.access import auth
 from emco.access.gate import Access
 from emco.alerts import service as alerts
 from emco.api.schemas_alerts import AlertOut, InboxOut
-from emco.model.enums import AlertOutcome, AlertState, Protection, Role
-from emco.settings import get_settings
-from emco.store import agencies
+from emco.cli_common import liaison, print_json, staff, store
+from emco.model.enums import AlertOutcome, AlertState
 from emco.store.db import Database
-from emco.store.migrate import require_current
 
 alert_app = typer.Typer(help="Alerts: list, acknowledge, resolve; send the webhooks and "
                              "escalate overdue alerts.", no_args_is_help=True)
@@ -38,25 +33,13 @@ AsAgency = Annotated[str | None, typer.Option(
                      "staff).")]
 
 
-def _db() -> Database:
-    db = Database(get_settings().database_url)
-    require_current(db)
-    return db
+_db = store
+_print_json = print_json
 
 
 def _access(db: Database, agency: str | None) -> Access:
     """The staff's operator, or the liaison officer of `agency`."""
-    if agency:
-        return Access(db, auth.cli_principal(agency.strip().upper(),
-                                             frozenset({Role.LIAISON}), Protection.DR))
-    with db.read() as conn:
-        staff = sorted(agencies.staff_codes(conn))
-    return Access(db, auth.cli_principal(staff[0] if staff else "EMCO",
-                                         frozenset({Role.OPERATOR}), Protection.DR))
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+    return liaison(db, agency) if agency else staff(db)
 
 
 def _show(alert: alerts.AlertView) -> None:

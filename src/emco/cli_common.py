@@ -33,3 +33,10 @@ def staff(db: Database, role: Role = Role.OPERATOR,
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+
+
+def liaison(db: Database, agency: str) -> Access:
+    """The command line acting as a service's liaison officer, cleared DR (as `emco
+    ingest` does: the command runs on the server, for that service)."""
+    return Access(db, auth.cli_principal(agency.strip().upper(), frozenset({Role.LIAISON}),
+                                         Protection.DR))

@@ -7,8 +7,6 @@ staff, who sees every service's cases; a hit query is asked as the service named
 `--agency` (the staff when none is), so that its answer leaves that service out.
 """
 
-import json
-import sys
 from datetime import date
 from typing import Annotated, Any
 
@@ -16,16 +14,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from emco.access import auth
-from emco.access.gate import Access
+from emco.cli_common import liaison, print_json, staff
 from emco.deconflict import investigations as register_
 from emco.deconflict.hits import hit
 from emco.deconflict.overlaps import check_targets, spec_given
 from emco.deconflict.targets import parse_target
-from emco.model.enums import InvestigationStatus, Protection, Role, TargetKind
+from emco.model.enums import InvestigationStatus, Protection, TargetKind
 from emco.resolve.service import Thresholds
 from emco.settings import Settings, get_settings
-from emco.store import agencies
 from emco.store.db import Database
 from emco.store.migrate import require_current
 
@@ -58,21 +54,9 @@ def _thresholds(settings: Settings) -> Thresholds:
     return Thresholds(settings.resolve_match_threshold, settings.resolve_review_threshold)
 
 
-def _staff(db: Database) -> Access:
-    """An operator of the staff, cleared DR: sees and writes every service's cases."""
-    with db.read() as conn:
-        staff = sorted(agencies.staff_codes(conn))
-    return Access(db, auth.cli_principal(staff[0] if staff else "EMCO",
-                                         frozenset({Role.OPERATOR}), Protection.DR))
-
-
-def _liaison(db: Database, agency: str) -> Access:
-    return Access(db, auth.cli_principal(agency.upper(), frozenset({Role.LIAISON}),
-                                         Protection.DR))
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+_staff = staff  # an operator of the staff, cleared DR: every service's cases
+_liaison = liaison
+_print_json = print_json
 
 
 def _value(kind: TargetKind, value: str, birth_date: str | None, phone: str | None) -> Any:

@@ -9,16 +9,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from emco.access import auth
 from emco.access.gate import Access
+from emco.cli_common import liaison, print_json, staff, store
 from emco.deconflict import operations as stage
 from emco.deconflict.conflicts import Margins
 from emco.deconflict.operation_input import OperationIn
 from emco.errors import BadInput
-from emco.model.enums import OperationKind, OperationStatus, Protection, Role
+from emco.model.enums import OperationKind, OperationStatus, Protection
 from emco.settings import get_settings
-from emco.store.db import Database
-from emco.store.migrate import require_current
 
 app = typer.Typer(help="Operations: register a service's planned operation (checked at "
                        "once against every other service's), list them, check them all.",
@@ -28,26 +26,17 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object.")
 LOCAL_HINT = "with its offset from UTC, such as 2026-02-03T06:00+01:00"
 
 
-def _print_json(data: Any) -> None:
-    out.file.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
-
-
-def _db() -> Database:
-    db = Database(get_settings().database_url)
-    require_current(db)
-    return db
+_print_json = print_json
+_db = store
 
 
 def _liaison(agency: str) -> Access:
     """The command line acts as the service's liaison officer (as `emco ingest` does)."""
-    return Access(_db(), auth.cli_principal(agency.strip().upper(),
-                                            frozenset({Role.LIAISON}), Protection.DR))
+    return liaison(store(), agency)
 
 
 def _staff() -> Access:
-    from emco.cli import staff_principal  # cli.py imports this module
-
-    return staff_principal(_db(), Role.OPERATOR, Protection.DR)
+    return staff(store())
 
 
 def _target(text: str) -> tuple[str, Any]:
