@@ -40,6 +40,11 @@ def test_a_service_sees_only_the_edges_of_its_own_records(linked: Linked) -> Non
     assert {e.agency_code for e in whole.edges} == {"OFAST", "SNRP"}
     assert {e.agency_code for e in theirs.edges} == {"SNRP"}
     assert "E0002" not in theirs.nodes  # OFAST's associate is not SNRP's to see
+    # each person's network, for the colours: the staff's whole picture; SNRP's own links
+    # join ALAOUI to XU and YACINE, fellow members, so it sees their network too
+    assert set(whole.networks) == set(whole.nodes)
+    assert set(theirs.networks) == {"E0001", "E0007", "E0008"}
+    assert {n["network"] for n in theirs.to_dict()["nodes"]} == set(theirs.networks.values())
     for summary in list_networks(linked.snrp):
         view = network_view(linked.snrp, summary.network.id).to_dict()
         assert "detail" not in view["threat"]  # the level, not the others' facts

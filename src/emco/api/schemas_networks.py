@@ -50,6 +50,8 @@ class NetworkListOut(BaseModel):
 class NodeOut(BaseModel):
     id: str = Field(description="The resolved entity's id.")
     name: str = Field(description="Its name in the caller's records (its id when none).")
+    network: str | None = Field(default=None, description="The network the latest mapping "
+                                "put the person in, when the caller's links show it.")
 
 
 class EdgeOut(BaseModel):

@@ -7,7 +7,8 @@ what other files hold). Every read is audited.
 """
 
 import itertools
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -48,9 +49,11 @@ class Subgraph:
     nodes: dict[str, str]
     edges: list[EdgeRow]
     truncated: bool = False  # more people were within reach than are returned
+    networks: dict[str, str] = field(default_factory=dict)  # entity -> its network's id
 
     def to_dict(self) -> dict[str, Any]:
-        return {"nodes": [{"id": e, "name": n} for e, n in sorted(self.nodes.items())],
+        return {"nodes": [{"id": e, "name": n, "network": self.networks.get(e)}
+                          for e, n in sorted(self.nodes.items())],
                 "edges": [edge_dict(e) for e in self.edges], "truncated": self.truncated}
 
 
@@ -209,9 +212,28 @@ def neighbourhood(access: Access, entity_id: str, hops: int = 1) -> Subgraph:
         if entity_id not in names and not edges:
             raise _unknown_person(entity_id)
         graph = Subgraph({e: names.get(e, e) for e in sorted(reached)}, list(edges.values()),
-                         truncated)
+                         truncated, _networks_shown(p, reached, edges.values()))
         event.result_count = len(graph.nodes)
     return graph
+
+
+def _networks_shown(p: Passage, people: set[str], edges: Iterable[EdgeRow]
+                    ) -> dict[str, str]:
+    """The network of each person in the latest run, as far as the reader sees it: the
+    staff always; a service when one of its own links joins him to a fellow member."""
+    run = repo.latest_run(p.conn)
+    if run is None:
+        return {}
+    member_of = {m.entity_id: m.network_id for m in repo.memberships(p.conn, people)
+                 if m.run_id == run.id}
+    if _full(p.scope):
+        return member_of
+    shown: dict[str, str] = {}
+    for e in edges:
+        network = member_of.get(e.source)
+        if network is not None and member_of.get(e.target) == network:
+            shown[e.source] = shown[e.target] = network
+    return shown
 
 
 def _unknown_person(entity_id: str) -> NotFound:

@@ -62,6 +62,14 @@
   }
   function kindColour(kind) { return KIND_COLOURS[kind] || "#475569"; }
   var extraRoles = {};
+  var networkColours = {};
+  function networkColour(id) {
+    if (!networkColours[id]) {
+      networkColours[id] = MORE_COLOURS[Object.keys(networkColours).length % MORE_COLOURS.length];
+    }
+    return networkColours[id];
+  }
+
   function roleColour(role) {
     if (ROLE_COLOURS[role]) return ROLE_COLOURS[role];
     if (!extraRoles[role]) {
@@ -85,6 +93,7 @@
     var m = members[n.id];
     var classes = [];
     var d = {id: n.id, label: n.name, colour: "#1f4e8c", size: 26};
+    if (!m && n.network) d.colour = networkColour(n.network);
     if (m) {
       d.colour = roleColour(m.role);
       d.size = 20 + 40 * (topScore > 0 ? m.head_score / topScore : 0);
@@ -390,6 +399,13 @@
     } else {
       legendItem("centre-dot", null, T.centre_legend);
       legendItem("expanded-dot", null, T.expanded_legend);
+      var networksSeen = [];
+      data.nodes.forEach(function (n) {
+        if (n.network && networksSeen.indexOf(n.network) < 0) networksSeen.push(n.network);
+      });
+      networksSeen.sort().forEach(function (id) {
+        legendItem("role-dot", networkColour(id), T.network_legend + " " + id);
+      });
       if (pathData) legendItem("path-line", null, T.on_path);
     }
   }
