@@ -256,21 +256,29 @@ def test_demo_load_summarises_what_the_platform_holds(scenario: Path) -> None:
     assert "Rejected rows in this load: 0." in lines
     assert any(line.startswith("Resolution: 4 records in ") for line in lines), lines
     assert any(line.startswith("Deconfliction: 0 investigations") for line in lines), lines
-    assert "Not run, as no such stage exists yet: network mapping, risk assessment." in lines
+    assert "Networks: none mapped (no links between three or more people)." in lines
+    assert any(line.startswith("Risk: ") for line in lines), lines
+    assert not any(line.startswith("Not run") for line in lines), lines  # every stage ran
 
 
-def test_demo_evaluate_json_has_the_store_block_and_null_stages(scenario: Path) -> None:
+def test_demo_evaluate_json_has_the_store_block_and_every_stage(scenario: Path) -> None:
     result = invoke("demo", "evaluate", str(scenario), "--json")
     assert result.exit_code == 0, result.output
     assert len(result.stdout.splitlines()) == 1
     data = json.loads(result.stdout)
-    assert {k: data[k] for k in ("store", "network", "risk")} == {
-        "store": STORE_OK, "network": None, "risk": None}
+    assert data["store"] == STORE_OK
     assert data["deconflict"]["overlaps"] == {"found": 0, "missed": 0, "false": 0}
-    assert set(data["resolve"]) == {"records", "pairwise", "cluster"}  # the stage exists
+    assert set(data["resolve"]) == {"records", "pairwise", "cluster"}
+    assert data["network"]["networks"] == 0  # no links: nothing to map, and it says so
+    assert data["risk"] is not None
 
 
-def test_demo_evaluate_table_says_absent_never_0(scenario: Path) -> None:
+def test_demo_evaluate_table_says_absent_never_0(scenario: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from emco.demo import evaluate
+
+    for stage in ("network", "risk"):  # as a stage that does not exist yet
+        monkeypatch.setitem(evaluate.STAGES, stage, None)
     result = invoke("demo", "evaluate", str(scenario))
     assert result.exit_code == 0, result.output
     rows = [line.split() for line in result.stdout.splitlines()]
@@ -287,6 +295,7 @@ def test_demo_evaluate_shows_a_stage_plugged_in(scenario: Path,
 
     monkeypatch.setitem(evaluate.STAGES, "network", lambda access, truth: {
         "nmi": 0.5, "heads_precision_at_k": 1.0})
+    monkeypatch.setitem(evaluate.STAGES, "risk", None)
     as_json = json.loads(invoke("demo", "evaluate", str(scenario), "--json").stdout)
     assert as_json["network"] == {"nmi": 0.5, "heads_precision_at_k": 1.0}
     assert as_json["risk"] is None
