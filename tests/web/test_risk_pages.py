@@ -210,3 +210,14 @@ def test_a_reviewer_records_a_decision_in_a_browser(
     assert _decisions(risked.db) == [(ALAOUI, "DAP", "keep",
                                       "Escorte maintenue : transfert prévu")]
     assert not problems
+
+
+def test_the_alert_says_why_in_words_and_leads_to_the_panel(client: TestClient,
+                                                           risked: Risked) -> None:
+    login(client, LIAISON)
+    page = parse(client.get(f"/alerts/{risked.alert}").text)
+    told = page.by_id["disclosure"]
+    assert "Niveau d'escorte requis" in told
+    assert "Détenu particulièrement signalé (DPS)" in told
+    assert "False" not in told and "True" not in told  # yes and no, in words
+    assert f"/entities/{ALAOUI}/graph#risk" in page.links()

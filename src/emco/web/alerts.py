@@ -37,6 +37,17 @@ FIELD_LABELS = {
     "operations": N_("Operations"), "conflict": N_("Conflict"), "window": N_("Time window"),
     "start": N_("Start"), "end": N_("End"), "area": N_("Area"), "overdue": N_("Late services"),
     "designation": N_("Designation"), "service": N_("Service"), "status": N_("Status"),
+    # an under-assessment (emco.risk): the assessment, the service's declaration, why
+    "entity": N_("Person"), "assessment": N_("Consolidated assessment"),
+    "level": N_("Level"), "escort_called_for": N_("Escort level called for"),
+    "criteria": N_("Special-detainee criteria met"),
+    "catalogue_version": N_("Signal catalogue version"),
+    "declared": N_("Declared by the service"), "escort": N_("Escort level"),
+    "dps": N_("Special detainee (DPS)"), "watch": N_("Watch list"),
+    "declaration": N_("Declaration"), "reasons": N_("Below on"),
+    "signals": N_("Signals"), "label": N_("Signal"), "type": N_("Type"),
+    "date": N_("Date"), "grade": N_("Grade"), "record": N_("Record"),
+    "source_record": N_("Record it is about"), "detail": N_("Detail"),
 }
 
 
