@@ -412,7 +412,7 @@ def demo_accounts() -> None:
 
 
 def thresholds(settings: Settings) -> Thresholds:
-    return Thresholds(settings.resolve_match_threshold, settings.resolve_review_threshold)
+    return Thresholds.of(settings)
 
 
 @resolve_app.callback()

@@ -51,7 +51,7 @@ def _db(settings: Settings) -> Database:
 
 
 def _thresholds(settings: Settings) -> Thresholds:
-    return Thresholds(settings.resolve_match_threshold, settings.resolve_review_threshold)
+    return Thresholds.of(settings)
 
 
 _staff = staff  # an operator of the staff, cleared DR: every service's cases

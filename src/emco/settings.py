@@ -67,6 +67,13 @@ class Settings(BaseSettings):
         description="A pair scored between this and the match threshold goes to the "
         "review queue for an operator to decide.",
     )
+    resolve_names_alone_to_review: bool = Field(
+        default=False,
+        description="Send a pair alike by its names alone (no birth date to compare, "
+        "nothing else in common) to the review queue instead of merging it, however "
+        "high its score. Raises precision on large files full of namesakes, at the cost "
+        "of recall and of a longer queue (see docs/engineering-notes.md).",
+    )
     deconflict_place_margin_m: int = Field(
         default=200, ge=0, le=10_000,
         description="Two services' operations whose areas come closer than this many "

@@ -33,6 +33,7 @@ from emco.store.db import Database
 from tests.factories import principal
 
 THRESHOLDS = Thresholds(match=0.5, review=0.2)  # the settings' defaults
+NAMES_ALONE = Thresholds(match=0.5, review=0.2, names_alone_to_review=True)
 EVERYTHING = RecordScope(None, frozenset({Protection.NP, Protection.DR}))
 Trained = tuple[dict[str, Any], dict[str, dict[str, float]]]  # Splink settings, frequencies
 

@@ -3,13 +3,15 @@
 from collections.abc import Sequence
 from random import Random
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from emco.model.enums import Verdict
 from emco.model.types import Judgement
-from emco.resolve.clusters import assign_ids, clusters, current
+from emco.resolve.clusters import Edges, assign_ids, cluster_labels, clusters, current
+from emco.resolve.clusters import standing as standing_edges
 
 THRESHOLD = 0.5
 P, N, U = Verdict.POSITIVE, Verdict.NEGATIVE, Verdict.UNSURE
@@ -129,6 +131,83 @@ def test_every_cluster_is_held_together_by_its_positives(
                     reached.add(other)
                     todo.append(other)
         assert reached == set(cluster)
+
+
+def one_by_one(records: list[int], judgements: list[Judgement], match_threshold: float
+               ) -> list[list[int]]:
+    """The clustering as it was written before it worked on columns: every positive
+    link taken strongest first, record by record, two clusters joined only when no
+    negative stands between them. `clusters` must give exactly the same partition."""
+    standing_ = current(judgements)
+    parent = {r: r for r in records}
+    members = {r: [r] for r in parent}
+    apart: dict[int, set[int]] = {}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for (a, b), x in standing_.items():
+        if x.verdict == N and a in parent and b in parent:
+            apart.setdefault(a, set()).add(b)
+            apart.setdefault(b, set()).add(a)
+    positives = [x for x in standing_.values() if x.verdict == P
+                 and (x.human or (x.score or 0.0) >= match_threshold)]
+    positives.sort(key=lambda x: (not x.human, -(x.score or 1.0), min(x.left, x.right),
+                                  max(x.left, x.right)))
+    for x in positives:
+        if x.left not in parent or x.right not in parent:
+            continue
+        ra, rb = find(x.left), find(x.right)
+        if ra == rb or any(find(o) == rb for r in members[ra] for o in apart.get(r, ())):
+            continue
+        if len(members[ra]) < len(members[rb]):
+            ra, rb = rb, ra
+        parent[rb] = ra
+        members[ra].extend(members.pop(rb))
+    return sorted((sorted(m) for m in members.values()), key=lambda m: m[0])
+
+
+@given(judgement_lists())
+def test_the_columns_cluster_as_the_records_one_by_one(
+        drawn: tuple[list[int], list[Judgement]]) -> None:
+    records, judgements = drawn
+    assert clusters(records, judgements, THRESHOLD) == \
+        one_by_one(records, judgements, THRESHOLD)
+
+
+@given(judgement_lists())
+def test_the_standing_columns_are_the_current_judgements(
+        drawn: tuple[list[int], list[Judgement]]) -> None:
+    _, judgements = drawn
+    found = standing_edges(Edges.of(judgements))
+    assert sorted(found.id.tolist()) == sorted(x.id for x in current(judgements).values())
+    assert (found.left < found.right).all()
+
+
+def test_a_large_store_clusters_as_one_by_one() -> None:
+    """Thousands of records in chains of namesakes: many components hold a negative."""
+    rng = Random(5)
+    records = list(range(3000))
+    judgements = []
+    for i in range(6000):
+        a, b = rng.randrange(3000), rng.randrange(3000)
+        if a != b:
+            verdict = N if rng.random() < 0.2 else P
+            judgements.append(j(a, b, verdict, round(rng.random(), 2), id=i + 1))
+    assert clusters(records, judgements, THRESHOLD) == \
+        one_by_one(records, judgements, THRESHOLD)
+
+
+def test_a_long_chain_without_negatives_is_one_component() -> None:
+    """Components are found at once, however long the chain (no link by link)."""
+    n = 100_000
+    left = np.arange(n - 1, dtype=np.int64)
+    edges = Edges(left, left + 1, np.ones(n - 1, np.int8), np.full(n - 1, 0.9),
+                  np.zeros(n - 1, np.bool_), np.arange(n - 1, dtype=np.int64))
+    labels = cluster_labels(np.arange(n, dtype=np.int64), edges, THRESHOLD)
+    assert (labels == 0).all()
 
 
 # --- operators' judgements win on their pair -----------------------------------------------

@@ -27,6 +27,7 @@ from emco.store.tables import judgements
 from tests.factories import entity, load, person, principal, write_jsonl
 from tests.resolve.conftest import (
     EVERYTHING,
+    NAMES_ALONE,
     THRESHOLDS,
     Trained,
     load_scenario,
@@ -491,11 +492,13 @@ def test_the_batch_judges_as_classify_does(db: Database, people: Access,
                                           settings: Settings, tmp_path: Path) -> None:
     """The batch's verdicts are written in SQL; the real-time matcher's in Python."""
     load(db, settings, write_jsonl(tmp_path / "dggn-more.jsonl", [
-        person("twin", "Karim BELKACEM", birthDate="1987-11-02"),
+        person("twin", "Karim BELKACEM", birthDate="1987-11-02", phone="+33699887766"),
+        person("twin-bis", "BELKACEM Karim", birthDate="1987-11-02", phone="+33699887766"),
         person("typo", "Sofiane HADDAD", birthDate="1991-12-23", idNumber="X1234567"),
-        person("typo-2", "Sofiane HADDAD", birthDate="1990-02-03", idNumber="X1243567")]),
+        person("typo-2", "Sofiane HADDAD", birthDate="1990-02-03", idNumber="X1243567"),
+        person("undated", "Yanis ROUSSEL", phone="+33699000111")]),
         agency="DGGN")
-    resolve(people, THRESHOLDS, full=True)
+    resolve(people, NAMES_ALONE, full=True)
     with db.read() as conn:
         batch = {(a, b): Verdict(v) for a, b, v in conn.execute(
             select(judgements.c.left_id, judgements.c.right_id, judgements.c.verdict).where(
@@ -506,6 +509,123 @@ def test_the_batch_judges_as_classify_does(db: Database, people: Access,
     scorer = Scorer(stored[1], stored[2])
     assert batch
     for (left, right), verdict in batch.items():
-        assert service.classify(scorer.score(feats[left], feats[right]), THRESHOLDS) == verdict
+        assert service.classify(scorer.score(feats[left], feats[right]), NAMES_ALONE) == \
+            verdict
     twin = record(db, "DGGN:twin")
     assert batch[(record(db, "OFAST:karim"), twin)] == Verdict.NEGATIVE
+    # alike by the names alone: to review, in SQL as in Python
+    assert batch[(record(db, "DGGN:dggn-1"), record(db, "DGGN:undated"))] == \
+        Verdict.UNSURE
+
+
+# --- pairs kept apart ----------------------------------------------------------------------
+
+def model_verdicts(db: Database) -> dict[tuple[int, int], Verdict]:
+    """The model's standing judgements, by pair."""
+    with db.read() as conn:
+        return {(a, b): Verdict(v) for a, b, v in conn.execute(
+            select(judgements.c.left_id, judgements.c.right_id, judgements.c.verdict).where(
+                judgements.c.superseded_at.is_(None), judgements.c.author.like("model:%")))}
+
+
+def test_the_batch_keeps_apart_only_records_something_joins(
+        db: Database, people: Access, settings: Settings, tmp_path: Path) -> None:
+    """A negative matters only between two records a cluster could otherwise hold: one
+    joined to nothing stays alone whatever is stored about it."""
+    load(db, settings, write_jsonl(tmp_path / "dggn-more.jsonl", [
+        person("twin", "Karim BELKACEM", birthDate="1987-11-02", phone="+33699887766"),
+        person("twin-bis", "BELKACEM Karim", birthDate="1987-11-02", phone="+33699887766"),
+        person("loner", "Karim BELKACEM", birthDate="1987-09-23")]), agency="DGGN")
+    summary = resolve(people, THRESHOLDS, full=True)
+    verdicts = model_verdicts(db)
+    with db.read() as conn:
+        joinable = repo.joinable(conn)
+    apart = [pair for pair, v in verdicts.items() if v == Verdict.NEGATIVE]
+    assert summary.negative == len(apart)
+    assert all(a in joinable and b in joinable for a, b in apart)
+    karim, twin, loner = (record(db, r) for r in ("OFAST:karim", "DGGN:twin", "DGGN:loner"))
+    assert verdicts[(karim, twin)] == Verdict.NEGATIVE
+    assert loner not in joinable
+    assert not any(loner in pair for pair in verdicts)
+    # the pair not stored is still explained, its score computed again
+    shown = explanation_dict(explain(people, karim, loner))
+    assert shown["judgements"] == []
+    assert shown["parts"]
+    assert shown["probability"] is not None
+    assert entity_of(db, "DGGN:loner") not in {entity_of(db, "OFAST:karim"),
+                                               entity_of(db, "DGGN:twin")}
+
+
+def test_a_record_joined_later_is_kept_apart_from_its_namesakes(
+        db: Database, settings: Settings, tmp_path: Path, trained: Trained) -> None:
+    """The batch stores no negative for a record joined to nothing (the loner). A new
+    record then matches both the loner (their phone) and Karim (his phone): the loner's
+    negatives are computed when it is first joined, so the chain never makes Karim and
+    the loner, born the same year on another day, one man."""
+    load_people(db, settings, tmp_path, extra={"DGGN": [
+        person("loner", "Karim BELKACEM", birthDate="1987-09-23", phone="+33699887766")]})
+    seed_model(db, trained)
+    access = operator(db)
+    resolve(access, THRESHOLDS, full=True)
+    karim, loner = record(db, "OFAST:karim"), record(db, "DGGN:loner")
+    assert (karim, loner) not in model_verdicts(db)
+    load(db, settings, write_jsonl(tmp_path / "dnred.jsonl", [
+        person("newcomer", "Karim BELKACEM", phone=["+33612345678", "+33699887766"])]),
+        agency="DNRED")
+    summary = resolve(access, THRESHOLDS)  # incremental
+    newcomer = record(db, "DNRED:newcomer")
+    verdicts = model_verdicts(db)
+    assert verdicts[(min(newcomer, loner), max(newcomer, loner))] == Verdict.POSITIVE
+    assert verdicts[(min(newcomer, karim), max(newcomer, karim))] == Verdict.POSITIVE
+    assert summary.negative >= 1
+    assert verdicts[(karim, loner)] == Verdict.NEGATIVE
+    assert entity_of(db, "OFAST:karim") != entity_of(db, "DGGN:loner")
+    assert entity_of(db, "OFAST:karim") == entity_of(db, "DNPJ:belkacem")
+    # a later batch agrees with the incremental run
+    resolve(access, THRESHOLDS, full=True)
+    assert model_verdicts(db)[(karim, loner)] == Verdict.NEGATIVE
+    assert entity_of(db, "OFAST:karim") != entity_of(db, "DGGN:loner")
+
+
+def test_an_operator_joining_a_record_keeps_it_apart_from_its_namesakes(
+        db: Database, settings: Settings, tmp_path: Path, trained: Trained) -> None:
+    """An operator's merge of a record nothing joined computes its negatives first: the
+    merge with Mehdi does not bring in Karim, of whom the loner is a namesake."""
+    load_people(db, settings, tmp_path, extra={"DGGN": [
+        person("loner", "Karim BELKACEM", birthDate="1987-09-23")]})
+    seed_model(db, trained)
+    access = operator(db)
+    resolve(access, THRESHOLDS, full=True)
+    karim, loner, mehdi = (record(db, r) for r in ("OFAST:karim", "DGGN:loner",
+                                                    "DNPJ:mehdi"))
+    assert (karim, loner) not in model_verdicts(db)
+    judge(access, loner, mehdi, Verdict.POSITIVE, "the same man in two files", THRESHOLDS)
+    assert model_verdicts(db)[(karim, loner)] == Verdict.NEGATIVE
+    # an operator joining the loner to Karim as well cannot chain past the negative
+    # unless said on that very pair
+    judge(access, karim, mehdi, Verdict.POSITIVE, "seen together", THRESHOLDS)
+    assert entity_of(db, "OFAST:karim") != entity_of(db, "DGGN:loner")
+
+
+def test_names_alone_go_to_review_when_the_setting_says_so(trained: Trained) -> None:
+    """With EMCO_RESOLVE_NAMES_ALONE_TO_REVIEW: no birth date to compare and nothing else
+    in common, the names, however alike, send the pair to review; a phone, an address or
+    a place of birth in common merges. Without it (the default), the score decides."""
+    scorer = Scorer(*trained)
+
+    def row(*facts: tuple[str, str]) -> dict[str, Any]:
+        return person_features(1, "OFAST", [("name", "name", "Karim BELKACEM",
+                                             "Karim BELKACEM")] +
+                               [(p, p, v, v) for p, v in facts]).row()
+
+    dated = row(("birthDate", "1987-05-14"), ("phone", "+33612345678"),
+                ("address", "3 rue d'Oran 13003 Marseille"))
+    alone = scorer.score(dated, row(("phone", "+33699887766")))
+    assert alone.probability >= THRESHOLDS.match  # the model alone would merge them
+    assert service.classify(alone, THRESHOLDS) == Verdict.POSITIVE
+    assert service.classify(alone, NAMES_ALONE) == Verdict.UNSURE
+    for corroborated in (row(("phone", "+33612345678")),
+                         row(("address", "3 rue d'Oran 13003 Marseille"))):
+        score = scorer.score(dated, corroborated)
+        assert service.classify(score, NAMES_ALONE) == Verdict.POSITIVE
+

@@ -263,7 +263,7 @@ def _thresholds() -> Thresholds:
     from emco.settings import get_settings
 
     s = get_settings()
-    return Thresholds(s.resolve_match_threshold, s.resolve_review_threshold)
+    return Thresholds.of(s)
 
 
 # --- people ---------------------------------------------------------------------------------

@@ -34,8 +34,7 @@ def resolution(access: Access) -> list[str]:
     from emco.settings import get_settings
 
     settings = get_settings()
-    o = overview(access, Thresholds(settings.resolve_match_threshold,
-                                    settings.resolve_review_threshold))
+    o = overview(access, Thresholds.of(settings))
     return [f"Resolution: {o.records:,} records in {o.entities:,} entities; "
             f"{o.merged_records:,} records joined to others (the largest entity holds "
             f"{o.largest:,}); {o.to_review:,} pairs await an operator's review."]

@@ -222,16 +222,37 @@ def term_frequencies(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
 PREDICT_CHUNK = 100_000  # records on the left-hand side of each slice of the prediction
 
 
+@dataclass(frozen=True)
+class Judging:
+    """The SQL a prediction runs on DuckDB: `setup` once before the first slice (with
+    `tables` registered by name), `each` over every slice's pairs (the view `pairs`),
+    then `rows` whose result is yielded, and `final` after the last slice, yielded too.
+    What must wait for every slice (a verdict that depends on other pairs) is kept in
+    DuckDB's tables between slices, never in Python."""
+
+    rows: str = "SELECT * FROM pairs"
+    setup: tuple[str, ...] = ()
+    each: tuple[str, ...] = ()
+    final: str | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
 def predict(settings: dict[str, Any], frame: pd.DataFrame, threshold: float,
-            query: str = "SELECT * FROM pairs") -> Iterator[pd.DataFrame]:
+            query: str | Judging = "SELECT * FROM pairs") -> Iterator[pd.DataFrame]:
     """Every blocked pair scoring at least `threshold`, with both records' values
     (`fn_l`, `fn_r`...), comparison levels (`gamma_*`) and weights (`mw_*`, `match_weight`),
-    as the table `pairs` of `query`; its result in frames."""
+    as the table `pairs` of `query` (a `Judging`, or just its `rows`); its result in
+    frames."""
     from splink import DuckDBAPI, Linker
 
+    judging = query if isinstance(query, Judging) else Judging(rows=query)
     con = _duckdb()
     db_api = DuckDBAPI(connection=con)
     table = db_api.register(capped(frame), dataset_display_name="people")
+    for name, extra in judging.tables.items():
+        con.register(name, extra)
+    for statement in judging.setup:
+        con.execute(statement)
     config = dict(settings)
     config["retain_intermediate_calculation_columns"] = True
     config["retain_matching_columns"] = True
@@ -246,9 +267,14 @@ def predict(settings: dict[str, Any], frame: pd.DataFrame, threshold: float,
         # The table name is Splink's own, never input.
         con.execute(f"CREATE OR REPLACE VIEW pairs AS SELECT * FROM "  # noqa: S608
                     f"{pairs.physical_name}")
-        for batch in con.sql(query).to_arrow_reader(100_000):
+        for statement in judging.each:
+            con.execute(statement)
+        for batch in con.sql(judging.rows).to_arrow_reader(100_000):
             yield batch.to_pandas()
         pairs.drop_table_from_database_and_remove_from_cache()
+    if judging.final is not None:
+        for batch in con.sql(judging.final).to_arrow_reader(100_000):
+            yield batch.to_pandas()
     con.close()
 
 

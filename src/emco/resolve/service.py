@@ -21,11 +21,14 @@ from functools import reduce
 from itertools import chain, pairwise
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import json as pa_json
 from rapidfuzz.distance import OSA
+from sqlalchemy import Connection
 
 from emco.access.audit import AuditEvent
 from emco.access.gate import Access
@@ -34,7 +37,14 @@ from emco.i18n import N_
 from emco.model.enums import AuditAction, Permission, Protection, Verdict
 from emco.model.types import Judgement
 from emco.resolve import model as person_model
-from emco.resolve.clusters import assign_ids, clusters
+from emco.resolve.clusters import (
+    CODES,
+    Edges,
+    assign_numbers,
+    cluster_labels,
+    entity_id,
+    entity_number,
+)
 from emco.resolve.features import (
     COMPANY_SCHEMATA,
     IDENTIFIED,
@@ -44,7 +54,9 @@ from emco.resolve.features import (
     person_features,
 )
 from emco.resolve.model import SHOWN, Score, Scorer
+from emco.settings import Settings
 from emco.store import resolution as repo
+from emco.store.db import Database
 from emco.store.records import Facts
 from emco.workers import in_order
 
@@ -63,6 +75,14 @@ ON_CHANGE: list[Callable[[Access, set[str]], None]] = []
 class Thresholds:
     match: float
     review: float
+    # Send pairs alike by their names alone to review rather than merge them (`classify`).
+    names_alone_to_review: bool = False
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Thresholds":
+        """The thresholds the settings give (EMCO_RESOLVE_*)."""
+        return cls(settings.resolve_match_threshold, settings.resolve_review_threshold,
+                   settings.resolve_names_alone_to_review)
 
 
 @dataclass
@@ -113,7 +133,7 @@ def resolve(access: Access, thresholds: Thresholds, full: bool = False,
         with clock("train"):
             frame = _people(access)
             if len(frame) < 2:  # no two people to learn from: identifiers still join
-                return _finish(access, event, summary, [], thresholds, clock)
+                return _finish(access, event, summary, _nothing, thresholds, clock)
             settings = person_model.train(frame)
             tf = person_model.term_frequencies(frame)
         with access.writing(Permission.RESOLVE_RUN,
@@ -128,23 +148,37 @@ def resolve(access: Access, thresholds: Thresholds, full: bool = False,
         frame = _people(access) if frame is None else frame
         # Pairs are judged in SQL and written as they come: a million records' judgements
         # with their explanations do not fit in memory at once.
-        batches: Iterable[list[JudgementRow]] = _batch_judgements(settings, frame,
-                                                                  thresholds, author)
-        return _finish(access, event, summary, batches, thresholds, clock)
-    with clock("score"):
-        rows = _incremental_judgements(access, Scorer(settings, tf), new_people, thresholds,
-                                       author)
-    return _finish(access, event, summary, [rows], thresholds, clock, full=False,
+        batch = frame
+
+        def judged(conn: Connection, outside: set[int]) -> Iterable[list[JudgementRow]]:
+            return _batch_judgements(settings, batch, thresholds, author,
+                                     repo.joinable(conn) | outside)
+        return _finish(access, event, summary, judged, thresholds, clock)
+    scorer = Scorer(settings, tf)
+
+    def matched(conn: Connection, outside: set[int]) -> Iterable[list[JudgementRow]]:
+        return [_incremental_judgements(conn, scorer, new_people, thresholds, author,
+                                        outside)]
+    return _finish(access, event, summary, matched, thresholds, clock, full=False,
                    rescored=list(new_people))
 
 
-def _finish(access: Access, event: AuditEvent, summary: ResolveSummary,
-            batches: Iterable[list["JudgementRow"]], thresholds: Thresholds,
-            clock: "_Clock", full: bool = True, rescored: Sequence[int] = ()
-            ) -> ResolveSummary:
+# Judgements of a run, given the store and the records joined by the identifier rules.
+Judge = Callable[[Connection, set[int]], Iterable[list["JudgementRow"]]]
+
+
+def _nothing(conn: Connection, outside: set[int]) -> Iterable[list["JudgementRow"]]:
+    return []
+
+
+def _finish(access: Access, event: AuditEvent, summary: ResolveSummary, judge: Judge,
+            thresholds: Thresholds, clock: "_Clock", full: bool = True,
+            rescored: Sequence[int] = ()) -> ResolveSummary:
     """Store the judgements of a run, the identifier rules' too, and recompute the
     entities, in one transaction. The model's judgements on a record matched again (new
-    or changed) are all replaced: a pair it no longer scores must not keep an old merge."""
+    or changed) are all replaced: a pair it no longer scores must not keep an old merge.
+    The identifier rules run first: the records they join are among those a negative
+    of the model may matter to (`joinable`)."""
     with access.writing(Permission.RESOLVE_RUN, event) as p:
         db = access.db
         if full:
@@ -152,8 +186,10 @@ def _finish(access: Access, event: AuditEvent, summary: ResolveSummary,
             repo.supersede_automatic(p.conn, "rule:%")
         else:
             repo.supersede_touching(p.conn, rescored, "model:%")
+        with clock("rules"):
+            rule_rows = _rule_judgements(p.conn)
         with clock("score"):
-            for rows in batches:
+            for rows in judge(p.conn, {x for a, b, *_ in rule_rows for x in (a, b)}):
                 if not full:
                     pairs = [(a, b) for a, b, *_ in rows]
                     repo.supersede_pairs(p.conn, pairs, "model:%")
@@ -161,7 +197,6 @@ def _finish(access: Access, event: AuditEvent, summary: ResolveSummary,
                 repo.add_judgements(db, p.conn, rows)
                 summary.count(rows)
         with clock("rules"):
-            rule_rows = _rule_judgements(p.conn)
             if not full:
                 repo.supersede_pairs(p.conn, [(a, b) for a, b, *_ in rule_rows], "rule:%")
             repo.add_judgements(db, p.conn, rule_rows)
@@ -182,18 +217,32 @@ def _notify(access: Access, changed_entities: set[str]) -> None:
             hook(access, changed_entities)
 
 
-def _recluster(conn: Any, db: Any, thresholds: Thresholds, summary: ResolveSummary
-               ) -> set[str]:
-    records = repo.all_record_ids(conn)
-    found = clusters(records, repo.standing(conn), thresholds.match)
-    previous = repo.entities(conn)
-    assignment, _ = assign_ids(found, previous, repo.next_entity_number(conn))
-    summary.entities = len(found)
-    summary.merged_records = sum(len(c) for c in found if len(c) > 1)
-    changed = {assignment[r] for r in assignment if previous.get(r) != assignment[r]}
-    changed |= {previous[r] for r in assignment if r in previous
-                and previous[r] != assignment[r]}
-    summary.changed = repo.replace_entities(db, conn, assignment, previous)
+def _recluster(conn: Connection, db: Database, thresholds: Thresholds,
+               summary: ResolveSummary) -> set[str]:
+    """Recompute every entity from the standing judgements, in columns; write the
+    records whose entity changed. Returns the entities a merge or split changed."""
+    records = np.unique(np.array(repo.all_record_ids(conn), np.int64))
+    edges = Edges.concat([Edges.columns(part)
+                          for part in repo.standing_columns(conn, CODES)])
+    labels = cluster_labels(records, edges, thresholds.match)
+    del edges
+    before = np.zeros(len(records), np.int64)
+    for part in repo.entity_rows(conn):
+        ids = np.array([r for r, _ in part], np.int64)
+        numbers = np.array([entity_number(e) for _, e in part], np.int64)
+        at = np.minimum(np.searchsorted(records, ids), max(len(records) - 1, 0))
+        there = records[at] == ids if len(records) else np.zeros(len(ids), np.bool_)
+        before[at[there]] = numbers[there]
+    after, _ = assign_numbers(labels, before, repo.next_entity_number(conn))
+    _, sizes = np.unique(labels, return_counts=True)
+    summary.entities = len(sizes)
+    summary.merged_records = int(sizes[sizes > 1].sum())
+    moved = np.flatnonzero(after != before)
+    changed = {entity_id(n) for n in np.unique(after[moved]).tolist()}
+    changed |= {entity_id(n) for n in np.unique(before[moved]).tolist() if n > 0}
+    summary.changed = repo.replace_entities(db, conn, [
+        (r, entity_id(n)) for r, n in zip(records[moved].tolist(), after[moved].tolist(),
+                                          strict=True)])
     return changed
 
 
@@ -321,7 +370,12 @@ def classify(score: Score, thresholds: Thresholds) -> Verdict | None:
     different people (namesakes): recorded as negative, so that no chain of weaker links
     can join them later. Dates disagree when their years differ, or when both are
     complete and their months and days differ (not a typing error, nor day and month
-    swapped; a 1st of January may stand for "that year")."""
+    swapped; a 1st of January may stand for "that year").
+
+    A pair alike by its names alone (no birth date to compare on one side, nothing else in
+    common: phone, document, address, place of birth) is never merged by the model, however
+    rare the names: it goes to an operator. Namesakes abound among a million people: seven
+    in ten merges of that kind at 70,000 records joined two people (engineering notes)."""
     levels = {p.comparison: p.level for p in score.parts}
     parts = {p.comparison: p for p in score.parts}
     documents = parts.get("identity_document")
@@ -338,7 +392,11 @@ def classify(score: Score, thresholds: Thresholds) -> Verdict | None:
     if conflict and not shared:
         return Verdict.NEGATIVE if score.probability >= FLOOR else None
     if score.probability >= thresholds.match:
-        return Verdict.POSITIVE
+        names_only = thresholds.names_alone_to_review and \
+            levels.get("birth_date") == "null" and not shared and \
+            levels.get("address") in (None, "null", "else") and \
+            levels.get("birthplace") != "exact"
+        return Verdict.UNSURE if names_only else Verdict.POSITIVE
     if score.probability >= thresholds.review:
         return Verdict.UNSURE
     return None
@@ -361,21 +419,27 @@ def _evidence(score: Score, verdict: Verdict) -> str:
 
 
 def _batch_judgements(settings: dict[str, Any], frame: pd.DataFrame,
-                      thresholds: Thresholds, author: str) -> Iterator[list[JudgementRow]]:
+                      thresholds: Thresholds, author: str, outside: set[int]
+                      ) -> Iterator[list[JudgementRow]]:
     """Every blocked pair of the batch, scored by Splink, judged and explained in the same
-    SQL (`_judging`): pair by pair in Python, a million records took many minutes."""
+    SQL (`_judging`): pair by pair in Python, a million records took many minutes. The
+    merges and doubts come slice by slice; the pairs kept apart at the end, only those
+    between two joinable records (`outside`: joined by something else than this run)."""
     if len(frame) < 2:
         return
-    for batch in person_model.predict(settings, frame, FLOOR, _judging(settings, thresholds)):
+    judging = _judging(settings, thresholds, np.array(sorted(outside), np.int64))
+    for batch in person_model.predict(settings, frame, FLOOR, judging):
         yield [(int(left), int(right), Verdict(verdict), probability, author, evidence)
                for left, right, verdict, probability, evidence
                in batch.itertuples(index=False)]
 
 
-def _judging(settings: dict[str, Any], thresholds: Thresholds) -> str:
+def _judging(settings: dict[str, Any], thresholds: Thresholds, outside: npt.NDArray[np.int64]
+             ) -> person_model.Judging:
     """`classify` and `_evidence` as SQL over Splink's pairs: each comparison's level
     labelled as `Scorer` labels it, its weight with the term-frequency adjustment, the
-    values shown."""
+    values shown. `outside`: the records joined to others by something else than the
+    model (an operator, an identifier)."""
     def text(value: str) -> str:
         return "'" + value.replace("'", "''") + "'"
 
@@ -397,43 +461,103 @@ def _judging(settings: dict[str, Any], thresholds: Thresholds) -> str:
     negative, positive, unsure = (text(v.value) for v in (
         Verdict.NEGATIVE, Verdict.POSITIVE, Verdict.UNSURE))
     p = "match_probability"
+    shared = ("(level_phone = 'a number in common' OR level_identity_document = "
+              "'a document in common' OR len(list_filter(ids_l, lambda a: len(list_filter("
+              "ids_r, lambda b: damerau_levenshtein(a, b) <= 1)) > 0)) > 0)")
+    names_only = (f"level_birth_date = 'null' AND NOT {shared} AND level_address IN "
+                  "('null', 'else') AND level_birthplace <> 'exact'")
+    merge = (f"CASE WHEN {names_only} THEN {unsure} ELSE {positive} END"
+             if thresholds.names_alone_to_review else positive)
     verdict = (
         "CASE WHEN (level_birth_date = 'else' OR level_gender = 'else' OR "
         "(level_birth_date = 'same year' AND dob_l IS NOT NULL AND dob_r IS NOT NULL "
         f"AND NOT ends_with(dob_l, '{YEAR_ONLY}') AND NOT ends_with(dob_r, '{YEAR_ONLY}') "
         "AND substr(dob_l, 6, 2) <> substr(dob_r, 6, 2) AND substr(dob_l, 9) <> "
-        "substr(dob_r, 9))) AND NOT "
-        "(level_phone = 'a number in common' OR level_identity_document = "
-        "'a document in common' OR len(list_filter(ids_l, lambda a: len(list_filter("
-        "ids_r, lambda b: damerau_levenshtein(a, b) <= 1)) > 0)) > 0) "
+        f"substr(dob_r, 9))) AND NOT {shared} "
         f"THEN CASE WHEN {p} >= {FLOOR!r} THEN {negative} END "
-        f"WHEN {p} >= {thresholds.match!r} THEN {positive} "
+        f"WHEN {p} >= {thresholds.match!r} THEN {merge} "
         f"WHEN {p} >= {thresholds.review!r} THEN {unsure} END")
-    evidence = (f"CASE WHEN verdict = {negative} THEN json_object('probability', "
-                f"round({p}, 6), 'match_weight', round(match_weight, 3), 'apart', "
-                f"{text(APART)}) ELSE json_object('probability', round({p}, 6), "
-                f"'match_weight', round(match_weight, 3), 'parts', "
-                f"json_array({', '.join(parts)})) END")
-    return (f"SELECT unique_id_l, unique_id_r, verdict, {p}, {evidence} "  # noqa: S608
-            f"FROM (SELECT *, {verdict} AS verdict FROM (SELECT *, {', '.join(labels)} "
-            "FROM pairs)) WHERE verdict IS NOT NULL")
+    explained = (f"json_object('probability', round({p}, 6), 'match_weight', "
+                 f"round(match_weight, 3), 'parts', json_array({', '.join(parts)}))")
+    apart = (f"json_object('probability', round(p, 6), 'match_weight', round(w, 3), "
+             f"'apart', {text(APART)})")
+    # Each slice: its verdicts into `judged`; the pairs kept apart wait in `held` (with
+    # their score only: the parts are computed again when asked), the records the slice
+    # joins or doubts go to `joined`. At the end, a pair kept apart is stored only when
+    # both its records are joined to something: otherwise no cluster could hold both.
+    return person_model.Judging(
+        setup=("CREATE TABLE held (l BIGINT, r BIGINT, p DOUBLE, w DOUBLE)",
+               "CREATE TABLE joined AS SELECT id FROM outside"),
+        tables={"outside": pd.DataFrame({"id": outside})},
+        each=("CREATE OR REPLACE TABLE judged AS "  # noqa: S608 (our own SQL)
+              f"SELECT unique_id_l, unique_id_r, verdict, {p} AS p, match_weight AS w, "
+              f"CASE WHEN verdict <> {negative} THEN {explained} END AS evidence "
+              f"FROM (SELECT *, {verdict} AS verdict FROM (SELECT *, {', '.join(labels)} "
+              "FROM pairs)) WHERE verdict IS NOT NULL",
+              "INSERT INTO held SELECT unique_id_l, unique_id_r, p, w "  # noqa: S608
+              f"FROM judged WHERE verdict = {negative}",
+              "INSERT INTO joined SELECT unique_id_l FROM judged "  # noqa: S608
+              f"WHERE verdict <> {negative} UNION SELECT unique_id_r FROM judged "
+              f"WHERE verdict <> {negative}"),
+        rows=("SELECT unique_id_l, unique_id_r, verdict, p, evidence "  # noqa: S608
+              f"FROM judged WHERE verdict <> {negative}"),
+        final=(f"SELECT l, r, {negative} AS verdict, p, {apart} "  # noqa: S608
+               "AS evidence FROM held WHERE l IN (SELECT id FROM joined) "
+               "AND r IN (SELECT id FROM joined)"))
 
 
-def _incremental_judgements(access: Access, scorer: Scorer,
+def _incremental_judgements(conn: Connection, scorer: Scorer,
                             new_people: dict[int, dict[str, Any]], thresholds: Thresholds,
-                            author: str) -> list[JudgementRow]:
+                            author: str, outside: set[int]) -> list[JudgementRow]:
+    """The judgements of the records new or changed, each matched against the store;
+    the pairs kept apart only between two joinable records. A record this run joins to
+    something for the first time had none of its negatives stored (nothing could join
+    it): they are computed now (`_negatives`), so that it is still kept apart from its
+    namesakes."""
+    from emco.resolve.matcher import match
+
+    found: dict[tuple[int, int], JudgementRow] = {}
+    for rid, feats in new_people.items():
+        if not _usable(feats):
+            continue
+        for other, score in match(conn, scorer, rid, feats):
+            verdict = classify(score, thresholds)
+            if verdict is not None and (min(rid, other), max(rid, other)) not in found:
+                found[(min(rid, other), max(rid, other))] = (
+                    rid, other, verdict, score.probability, author, _evidence(score, verdict))
+    linked = {x for a, b, verdict, *_ in found.values() if verdict != Verdict.NEGATIVE
+              for x in (a, b)}
+    touched = {x for pair in found for x in pair}
+    already = repo.joinable(conn, touched) | outside
+    rows = [row for row in found.values() if row[2] != Verdict.NEGATIVE]
+    apart = [row for row in found.values() if row[2] == Verdict.NEGATIVE]
+    apart += _negatives(conn, scorer, sorted(linked - already - set(new_people)),
+                        thresholds, author)
+    joinable = linked | already | repo.joinable(conn, {x for a, b, *_ in apart
+                                                       for x in (a, b)} - touched)
+    kept = {(min(a, b), max(a, b)) for a, b, *_ in rows}
+    for row in apart:
+        pair = (min(row[0], row[1]), max(row[0], row[1]))
+        if row[0] in joinable and row[1] in joinable and pair not in kept:
+            kept.add(pair)
+            rows.append(row)
+    return rows
+
+
+def _negatives(conn: Connection, scorer: Scorer, record_ids: Sequence[int],
+               thresholds: Thresholds, author: str) -> list[JudgementRow]:
+    """The pairs kept apart of records already resolved, matched again: the store holds
+    none for a record no judgement joined to anything (see `_batch_judgements`)."""
     from emco.resolve.matcher import match
 
     out: list[JudgementRow] = []
-    with access.reading(Permission.RESOLVE_RUN, AuditEvent(AuditAction.RESOLVE_READ)) as p:
-        for rid, feats in new_people.items():
-            if not _usable(feats):
-                continue
-            for other, score in match(p.conn, scorer, rid, feats):
-                verdict = classify(score, thresholds)
-                if verdict is not None:
-                    out.append((rid, other, verdict, score.probability, author,
-                                _evidence(score, verdict)))
+    for rid, feats in repo.features(conn, KIND, record_ids):
+        if not _usable(feats):
+            continue
+        for other, score in match(conn, scorer, rid, feats):
+            if classify(score, thresholds) == Verdict.NEGATIVE:
+                out.append((rid, other, Verdict.NEGATIVE, score.probability, author,
+                            _evidence(score, Verdict.NEGATIVE)))
     return out
 
 
@@ -575,14 +699,39 @@ def judge(access: Access, left: int, right: int, verdict: Verdict, reason: str,
                               "to replace that decision", verdict=humans[-1].verdict.value),
                            field="verdict")
         author = access.principal.username
+        # A record an operator joins (or doubts) for the first time had no negative of
+        # the model stored: they are computed now, so that it is kept from its namesakes.
+        apart = _newly_joinable(p.conn, [left, right], thresholds) \
+            if verdict != Verdict.NEGATIVE else []
         repo.add_judgements(access.db, p.conn, [(left, right, verdict, None, author,
                                                  json.dumps({"reason": reason},
                                                             ensure_ascii=False))])
+        repo.supersede_pairs(p.conn, [(a, b) for a, b, *_ in apart], "model:%")
+        repo.add_judgements(access.db, p.conn, apart)
         summary = ResolveSummary()
         changed_entities = _recluster(p.conn, access.db, thresholds, summary)
         p.event.result_count = summary.changed
     _notify(access, changed_entities)
     return Judgement(min(left, right), max(left, right), verdict, None, author)
+
+
+def _newly_joinable(conn: Connection, pair: Sequence[int], thresholds: Thresholds
+                    ) -> list[JudgementRow]:
+    """The model's negatives of the records of `pair` that nothing joined yet, with the
+    joinable records (and with each other): what the store holds for every joinable
+    record. None without a trained model."""
+    stored = repo.latest_model(conn, KIND)
+    fresh = sorted(set(pair) - repo.joinable(conn, pair))
+    if stored is None or not fresh:
+        return []
+    version, settings, tf = stored
+    found = _negatives(conn, Scorer(settings, tf), fresh, thresholds, f"model:{version}")
+    joinable = set(pair) | repo.joinable(conn, {x for a, b, *_ in found for x in (a, b)})
+    out: dict[tuple[int, int], JudgementRow] = {}
+    for row in found:
+        if row[0] in joinable and row[1] in joinable:
+            out.setdefault((min(row[0], row[1]), max(row[0], row[1])), row)
+    return list(out.values())
 
 
 def _check_pair(left: int, right: int) -> None:

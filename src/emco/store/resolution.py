@@ -7,7 +7,20 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union,
+    update,
+)
 
 from emco.model.enums import Verdict
 from emco.model.types import Judgement, RecordScope
@@ -227,6 +240,46 @@ def standing(conn: Connection, record_ids: Iterable[int] | None = None,
     return [Judgement(r[1], r[2], Verdict(r[3]), r[4], r[5], r[0]) for r in rows]
 
 
+def standing_columns(conn: Connection, codes: dict[Verdict, int], size: int = 200_000
+                     ) -> Iterator[list[tuple[int, int, int, float | None, bool, int]]]:
+    """The standing judgements (but the model's unsure ones: they join nothing and hold
+    nothing apart) as rows of (left, right, the verdict's code in `codes`, score, by an
+    operator, id), `size` at a time: the clustering reads them into columns, never into
+    objects."""
+    automatic = or_(judgements.c.author.like("model:%"), judgements.c.author.like("rule:%"))
+    code = case(*((judgements.c.verdict == v.value, literal(c))
+                  for v, c in codes.items()))
+    human = case((automatic, literal(False)), else_=literal(True))
+    query = (select(judgements.c.left_id, judgements.c.right_id, code, judgements.c.score,
+                    human, judgements.c.id)
+             .where(judgements.c.superseded_at.is_(None),
+                    ~and_(judgements.c.verdict == Verdict.UNSURE.value,
+                          judgements.c.author.like("model:%")))
+             .execution_options(yield_per=size))
+    for part in conn.execute(query).partitions():
+        yield [(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in part]
+
+
+def joinable(conn: Connection, record_ids: Iterable[int] | None = None) -> set[int]:
+    """The records (of all, or of `record_ids`) that a standing positive or unsure
+    judgement touches: those a cluster may join to another, now or once an operator has
+    decided. A negative between two records matters only when both are joinable."""
+    linking = and_(judgements.c.superseded_at.is_(None),
+                   judgements.c.verdict.in_([Verdict.POSITIVE.value, Verdict.UNSURE.value]))
+    if record_ids is None:
+        query = union(select(judgements.c.left_id).where(linking),
+                      select(judgements.c.right_id).where(linking))
+        return {int(r) for (r,) in conn.execute(query)}
+    out: set[int] = set()
+    for part in _parts(sorted(set(record_ids)), 2000):
+        query = union(select(judgements.c.left_id).where(linking,
+                                                         judgements.c.left_id.in_(part)),
+                      select(judgements.c.right_id).where(linking,
+                                                          judgements.c.right_id.in_(part)))
+        out.update(int(r) for (r,) in conn.execute(query))
+    return out
+
+
 def judgements_of_pair(conn: Connection, left: int, right: int) -> list[dict[str, Any]]:
     a, b = min(left, right), max(left, right)
     query = (select(judgements).where(judgements.c.left_id == a, judgements.c.right_id == b)
@@ -281,10 +334,17 @@ def next_entity_number(conn: Connection) -> int:
     return int(top[1:]) + 1 if top else 1
 
 
-def replace_entities(db: Database, conn: Connection, assignment: dict[int, str],
-                     previous: dict[int, str]) -> int:
-    """Write the records whose entity changed; returns how many."""
-    changed = [(r, e) for r, e in assignment.items() if previous.get(r) != e]
+def entity_rows(conn: Connection, size: int = 200_000) -> Iterator[list[tuple[int, str]]]:
+    """Every (record id, entity id), `size` at a time."""
+    query = select(record_entities.c.record_id, record_entities.c.entity_id)
+    for part in conn.execute(query.execution_options(yield_per=size)).partitions():
+        yield [(int(r), str(e)) for r, e in part]
+
+
+def replace_entities(db: Database, conn: Connection, changed: Sequence[tuple[int, str]]
+                     ) -> int:
+    """Write the records whose entity changed, as (record id, entity id); returns how
+    many."""
     for part in _parts([r for r, _ in changed], 5000):
         conn.execute(delete(record_entities).where(record_entities.c.record_id.in_(part)))
     db.bulk_insert(conn, record_entities, ("record_id", "entity_id"), changed)

@@ -50,7 +50,7 @@ def get_access(request: Request) -> Access:
 def get_thresholds(request: Request) -> Thresholds:
     """The resolution thresholds of the settings: merge, and review."""
     settings = get_settings(request)
-    return Thresholds(settings.resolve_match_threshold, settings.resolve_review_threshold)
+    return Thresholds.of(settings)
 
 
 def locale_of(request: Request) -> str:
