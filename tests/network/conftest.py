@@ -38,6 +38,8 @@ OFAST = [
     entity("o-l7", "Associate", person="o-c", associate="o-d"),
     entity("o-ev", "Event", name="Règlement de comptes", involved="o-a",
            keywords="homicide", date="2024-01-10"),
+    entity("o-ev2", "Event", name="Go-fast", involved=["o-c", "o-e"],
+           keywords="co_offending", date="2024-04-20"),
 ]
 SNRP = [
     person("s-a", "Karim ALAOUI", birthDate="1985-02-03"),

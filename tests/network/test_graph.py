@@ -18,6 +18,7 @@ def test_links_of_both_services_join_on_the_resolved_person(linked: Linked) -> N
     assert ("E0002", "E0003", "family", "OFAST") in edges
     assert ("E0003", "E0004", "call", "OFAST") in edges  # caller first: it has a direction
     assert ("E0004", "E0001", "payment", "OFAST") in edges  # the money goes up
+    assert ("E0003", "E0005", "co_offending", "OFAST") in edges  # an offence together
 
 
 def test_shared_things_tie_their_holders(linked: Linked) -> None:

@@ -52,12 +52,14 @@ KINDS: dict[str, tuple[str, float, bool]] = {
     "Employment": ("employment", 1.5, True),
     "Representation": ("representation", 1.5, True),
     "Event": ("meeting", 1.5, False),
+    "CoOffending": ("co_offending", 2.0, False),  # an Event reporting an offence together
     "UnknownLink": ("associate", 1.0, False),
 }
 SHARED_WEIGHT = {"shared_phone": 1.5, "shared_account": 2.0, "shared_vehicle": 1.0,
                  "shared_address": 0.5}
 CALL_WEIGHT = 1.0  # per aggregated month of calls between two numbers
 DATE_PROPS = ("date", "startDate", "endDate")
+CO_OFFENDING = "co_offending"  # the Event keyword of an offence committed together
 EVIDENCE_KEPT = 20  # record ids kept per edge row
 _PART = 5000
 
@@ -155,6 +157,7 @@ def _link_parties(conn: Connection) -> Iterator[_Link]:
         .where(records.c.schema.in_(sorted(LINK_PROPERTIES)))
         .order_by(records.c.id))
     dates = _dates(conn)
+    joint = _joint_offences(conn)
     current: _Link | None = None
     for rid, schema, agency, protection, prop, entity, party_schema in conn.execute(query):
         if prop not in LINK_PROPERTIES[schema]:
@@ -162,10 +165,22 @@ def _link_parties(conn: Connection) -> Iterator[_Link]:
         if current is None or current.record_id != rid:
             if current is not None:
                 yield current
-            current = _Link(rid, schema, agency, protection, dates.get(rid), {})
+            current = _Link(rid, "CoOffending" if rid in joint else schema, agency,
+                            protection, dates.get(rid), {})
         current.parties.setdefault(prop, []).append((entity, party_schema))
     if current is not None:
         yield current
+
+
+def _joint_offences(conn: Connection) -> set[int]:
+    """The Event records that report an offence committed together (keyword
+    `co_offending`): their parties are co-offenders, not people who met."""
+    query = (select(statements.c.record_id)
+             .join(records, records.c.id == statements.c.record_id)
+             .where(records.c.schema == "Event", statements.c.prop == "keywords",
+                    statements.c.value == CO_OFFENDING,
+                    statements.c.retired_batch_id.is_(None)))
+    return set(conn.execute(query).scalars())
 
 
 def _dates(conn: Connection) -> dict[int, date]:
@@ -196,7 +211,7 @@ def _ties(link: _Link, nodes: dict[str, str],
     """The edges one link record states: between its first and second parties, or
     between every two of its parties when it has no sides (a meeting)."""
     kind, weight, directed = KINDS[link.schema]
-    props = LINK_PROPERTIES[link.schema]
+    props = LINK_PROPERTIES["Event" if link.schema == "CoOffending" else link.schema]
     firsts = _people(link, props[0], nodes)
     seconds = [p for prop in props[1:] for p in _people(link, prop, nodes)]
     things = [(e, s) for prop in props for e, s in link.parties.get(prop, [])
@@ -206,7 +221,7 @@ def _ties(link: _Link, nodes: dict[str, str],
         for thing, schema in things:
             owned[thing].append((person, SHARED_SCHEMATA[schema], link.agency, link.on,
                                  f"{link.protection}|{evidence}"))
-    if link.schema == "Event":  # a meeting: all who took part, two by two
+    if link.schema in ("Event", "CoOffending"):  # all who took part, two by two
         everyone = sorted(set(firsts + seconds))
         for a, b in combinations(everyone, 2):
             yield (a, b, kind, False, link.agency, link.protection, weight, link.on, evidence)

@@ -31,7 +31,7 @@ router = APIRouter(include_in_schema=False)
 KINDS = (N_("call"), N_("payment"), N_("associate"), N_("family"), N_("membership"),
          N_("directorship"), N_("ownership"), N_("employment"), N_("representation"),
          N_("meeting"), N_("shared_phone"), N_("shared_account"), N_("shared_vehicle"),
-         N_("shared_address"))
+         N_("shared_address"), N_("co_offending"))
 LEVELS = (N_("low"), N_("moderate"), N_("high"), N_("critical"))
 ATTRIBUTES = (N_("violence"), N_("weapons"), N_("corruption"), N_("legal_business"),
               N_("international"), N_("money"), N_("size"), N_("resilience"))

@@ -13,6 +13,7 @@
 
   var KIND_COLOURS = {
     call: "#6b7280", meeting: "#0e7490", associate: "#1f4e8c", family: "#7e22ce",
+    co_offending: "#b91c1c",
     payment: "#15803d", shared_account: "#15803d", membership: "#b45309",
     directorship: "#b45309", ownership: "#b45309", employment: "#a16207",
     representation: "#a16207", shared_phone: "#db2777", shared_vehicle: "#9a3412",
