@@ -380,7 +380,11 @@ def _warnings(p: Passage, op: OperationRow, targets: list[TargetRow]) -> list[Ri
     """The warnings an operation that moves people carries (`RiskWarning`)."""
     if op.kind not in MOVES:
         return []
-    people = sorted({t.entity_id for t in targets if t.entity_id and t.removed_at is None})
+    live = [t.id for t in targets if t.removed_at is None]
+    # each target's resolved entities: an entity target's, a person's or a record's
+    # matches, the holders of an identifier (`emco.store.targets`: designations `E…`)
+    people = sorted({d for found in operation_targets.designations(p.conn, live).values()
+                     for d in found if d.startswith("E")})
     found = risk_repo.latest_assessments(p.conn, people)
     return [RiskWarning(e, a.level, a.criteria, a.at) for e, a in sorted(found.items())
             if a.level in WARN_LEVELS or a.criteria]
