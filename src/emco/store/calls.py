@@ -15,13 +15,14 @@ from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 import psycopg
-from sqlalchemy import ColumnElement, Connection, Index, and_, func, insert, or_, select, text
+from sqlalchemy import ColumnElement, Connection, Index, func, insert, or_, select, text
 from sqlalchemy.exc import DBAPIError
 
 from emco.model.enums import BatchStatus, HandlingCode, Protection
 from emco.model.types import RecordScope
 from emco.store.db import Database
 from emco.store.records import STREAM_ROWS, as_date
+from emco.store.records import scope_filter as records_scope
 from emco.store.tables import batches, call_batches, call_edges
 from emco.store.writing import BatchInfo, create_batch, update_batch
 
@@ -267,10 +268,7 @@ def _copy_csv(conn: Connection, blocks: Iterator[tuple[int, bytes]],
 
 def scope_filter(scope: RecordScope) -> ColumnElement[bool]:
     """The edges a scope sees: as `records.scope_filter`, by service and protection."""
-    clauses = [call_edges.c.protection.in_(sorted(scope.protections))]
-    if scope.agencies is not None:
-        clauses.append(call_edges.c.agency_code.in_(sorted(scope.agencies)))
-    return and_(*clauses)
+    return records_scope(scope, call_edges)
 
 
 def edges_of(conn: Connection, scope: RecordScope, numbers: Sequence[str]) -> list[CallEdge]:

@@ -247,10 +247,7 @@ def _member(row: Any) -> MemberRow:
 
 def edge_scope(scope: RecordScope) -> ColumnElement[bool]:
     """The edge rows a scope sees: those stated by records it sees."""
-    clauses = [network_edges.c.protection.in_(sorted(scope.protections))]
-    if scope.agencies is not None:
-        clauses.append(network_edges.c.agency_code.in_(sorted(scope.agencies)))
-    return and_(*clauses)
+    return scope_filter(scope, network_edges)
 
 
 def edges_touching(conn: Connection, scope: RecordScope, entity_ids: Iterable[str],

@@ -12,6 +12,7 @@ from followthemoney import model
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Table,
     and_,
     case,
     func,
@@ -36,10 +37,13 @@ REFERENCES_SHOWN = 200
 STREAM_ROWS = 10_000  # rows fetched at a time when streaming a whole table
 
 
-def scope_filter(scope: RecordScope) -> ColumnElement[bool]:
-    clauses = [records.c.protection.in_(sorted(scope.protections))]
+def scope_filter(scope: RecordScope, table: Table = records) -> ColumnElement[bool]:
+    """The rows of `table` a scope sees, by their service (`agency_code`) and protection
+    mention (`protection`): records, and the rows derived from them (call and network
+    edges) that carry both."""
+    clauses = [table.c.protection.in_(sorted(scope.protections))]
     if scope.agencies is not None:
-        clauses.append(records.c.agency_code.in_(sorted(scope.agencies)))
+        clauses.append(table.c.agency_code.in_(sorted(scope.agencies)))
     return and_(*clauses)
 
 

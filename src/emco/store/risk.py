@@ -157,10 +157,13 @@ def history(conn: Connection, entity_id: str, limit: int = 20) -> list[Assessmen
     """A person's assessments, the newest first."""
     query = (select(assessments).where(assessments.c.entity_id == entity_id)
              .order_by(assessments.c.id.desc()).limit(limit))
-    return [AssessmentRow(r["id"], r["run_id"], r["entity_id"], r["score"], r["level"],
-                          json.loads(r["criteria"]), json.loads(r["parts"]),
-                          r["catalogue_version"], r["at"])
-            for r in conn.execute(query).mappings()]
+    return [_assessment(r) for r in conn.execute(query).mappings()]
+
+
+def _assessment(r: Any) -> AssessmentRow:
+    return AssessmentRow(r["id"], r["run_id"], r["entity_id"], r["score"], r["level"],
+                         json.loads(r["criteria"]), json.loads(r["parts"]),
+                         r["catalogue_version"], r["at"])
 
 
 # --- declarations and decisions ---------------------------------------------------------
@@ -267,8 +270,4 @@ def latest_assessments(conn: Connection, entity_ids: Sequence[str]
               .where(assessments.c.entity_id.in_(wanted))
               .group_by(assessments.c.entity_id).subquery())
     query = select(assessments).join(newest, newest.c.id == assessments.c.id)
-    return {r["entity_id"]: AssessmentRow(r["id"], r["run_id"], r["entity_id"], r["score"],
-                                          r["level"], json.loads(r["criteria"]),
-                                          json.loads(r["parts"]), r["catalogue_version"],
-                                          r["at"])
-            for r in conn.execute(query).mappings()}
+    return {r["entity_id"]: _assessment(r) for r in conn.execute(query).mappings()}
