@@ -330,13 +330,17 @@ def test_the_mapping_runs_from_the_list_for_the_staff_only(client: TestClient,
 # --- a real browser ---------------------------------------------------------------------------
 
 def _click_node(page: Page, entity: str) -> None:
-    """Click a node where Cytoscape drew it (the page is tall enough to show the whole
-    graph without scrolling: Cytoscape reads a scroll only on the next frame)."""
+    """Click a node where Cytoscape drew it. The graph is scrolled into view first and the
+    click waits two frames, because Cytoscape reads a scroll only on the next frame."""
+    page.locator("#graph").scroll_into_view_if_needed()
+    page.evaluate("() => new Promise(done => requestAnimationFrame("
+                  "() => requestAnimationFrame(done)))")
     x, y = page.evaluate("""id => {
         const p = window.cy.getElementById(id).renderedPosition();
         const r = window.cy.container().getBoundingClientRect();
         return [r.left + p.x, r.top + p.y]; }""", entity)
-    assert 0 < y < page.viewport_size["height"] if page.viewport_size else False
+    height = page.viewport_size["height"] if page.viewport_size else 0
+    assert 0 < y < height, f"{entity} drawn at y={y}, outside the {height}px window"
     page.mouse.click(x, y)
 
 
