@@ -19,11 +19,17 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 
 from emco.settings import Settings
 from emco.store import agencies
 from emco.store.db import Database
 from emco.store.migrate import upgrade
+
+# A per-example time limit measures the machine's load, not the code: two test processes
+# share two cores. Speed is measured by the benchmarks.
+settings.register_profile("emco", deadline=None)
+settings.load_profile("emco")
 
 POSTGRES_URL = os.environ.get(
     "EMCO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

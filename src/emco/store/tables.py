@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY, not a BIGINT one.
@@ -58,6 +59,17 @@ users = Table(
     Column("locale", String(8), nullable=True),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Failed logins since the last success; the account refuses logins until locked_until.
+    Column("failed_logins", Integer, nullable=False, default=0, server_default="0"),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+    # The TOTP second factor: the shared secret (base32), when enrolment was confirmed, and
+    # the last time step accepted (a code is never accepted twice).
+    Column("totp_secret", String(64), nullable=True),
+    Column("totp_enrolled_at", DateTime(timezone=True), nullable=True),
+    Column("totp_last_step", BigInteger, nullable=True),
+    # Whether the account may hold more than one session at a time.
+    Column("concurrent_sessions", Boolean, nullable=False, default=False,
+           server_default=false()),
 )
 
 sessions = Table(
@@ -68,6 +80,26 @@ sessions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_seen_at", DateTime(timezone=True), nullable=False),
     Column("ended_at", DateTime(timezone=True), nullable=True),
+    # A password was given but the second factor not yet: the session opens nothing else.
+    Column("pending", Boolean, nullable=False, default=False, server_default=false()),
+)
+
+# Service API tokens: only a hash is kept; each is scoped to some permissions of its user,
+# expires, and can be revoked.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),  # shown in lists to tell tokens apart
+    Column("name", String(100), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("scopes", Text, nullable=False),  # comma-separated Permission values
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
 )
 
 batches = Table(
@@ -662,4 +694,57 @@ risk_decisions = Table(
     Column("author", String(100), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Index(None, "entity_id"),
+)
+
+# --- handling codes, retention ------------------------------------------------------------
+
+# A request for the owning service's permission to use one of its records beyond what the
+# record's handling code allows: to pass an H2 record to another service (disseminate), or
+# to put an H1 record in a judicial export (judicial). The owner approves or refuses; every
+# step is audited.
+handling_requests = Table(
+    "handling_requests",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("record_id", BigId, ForeignKey("records.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # disseminate, judicial
+    Column("owner_agency", String(16), ForeignKey("agencies.code"), nullable=False),
+    Column("for_agency", String(16), ForeignKey("agencies.code"), nullable=False),
+    Column("case_ref", String(100), nullable=True),
+    Column("motif", Text, nullable=False),
+    Column("requested_by", String(100), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),  # pending, approved, refused, withdrawn
+    Column("decided_by", String(100), nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("decision_note", Text, nullable=True),
+    Index(None, "owner_agency", "status"),
+)
+
+# Records past their retention date that the law asks to review rather than purge: the
+# review is due, then decided (keep until a new date, or purge).
+retention_reviews = Table(
+    "retention_reviews",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("record_id", BigId, ForeignKey("records.id"), nullable=False, index=True),
+    Column("due_on", Date, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decision", String(8), nullable=True),  # keep, purge
+    Column("keep_until", Date, nullable=True),
+    Column("decided_by", String(100), nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+)
+
+# Each purge of audit rows older than their keeping period: the chain verifies from the
+# hash of the last row purged.
+audit_purges = Table(
+    "audit_purges",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("through_seq", BigInteger, nullable=False),
+    Column("through_hash", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("username", String(100), nullable=False),
 )
