@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 EMCO := $(BIN)/emco
 SCENARIO := var/scenario
 
-.PHONY: install demo test lint typecheck i18n migration clean
+.PHONY: install demo test lint typecheck audit-deps i18n migration clean
 
 # A virtual environment with exactly the versions of uv.lock (the project included);
 # --locked refuses a lock file that no longer matches pyproject.toml.
@@ -33,8 +33,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy src
 
-test: lint typecheck
+test: lint typecheck audit-deps
 	$(BIN)/pytest
+
+# Known vulnerabilities in the locked dependencies (pip-audit); fails on any.
+audit-deps: install
+	$(BIN)/python .ci/audit_deps.py
 
 # Refresh the message catalogues after changing user-facing text.
 i18n: install

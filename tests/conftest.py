@@ -103,3 +103,12 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 @pytest.fixture
 def settings(db: Database, tmp_path: Path) -> Settings:
     return Settings(database_url=db.url, data_dir=tmp_path / "var")
+
+
+@pytest.fixture(autouse=True)
+def forget_unknown_logins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Failed logins of unknown usernames are counted in the process: each test starts
+    with none, as a new server would."""
+    from emco.access import auth
+
+    monkeypatch.setattr(auth, "_unknown", auth._UnknownNames())

@@ -2,15 +2,20 @@
 
 import json
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from emco.access import auth
+import pyotp
+from sqlalchemy import update
+
+from emco.access import auth, totp
 from emco.access.gate import Access
 from emco.ingest.pipeline import IngestRequest, IngestSummary, ingest
 from emco.model.enums import Protection, Role
 from emco.model.types import Principal, RecordMeta
 from emco.settings import Settings
+from emco.store import tables, users
 from emco.store.db import Database
 
 
@@ -59,8 +64,43 @@ def load(db: Database, settings: Settings, path: Path, agency: str = "OFAST",
 
 
 def user(db: Database, username: str, agency: str, *roles: Role,
-         clearance: Protection = Protection.NP, password: str = "correct horse battery") -> str:
+         clearance: Protection = Protection.NP, password: str = "correct horse battery",
+         enrolled: bool = True) -> str:
+    """An account, with its second factor enrolled unless `enrolled` is False (then it
+    enrols at its first login, as a new account does)."""
     admin = Access(db, auth.cli_principal("EMCO", frozenset({Role.ADMIN})))
     auth.create_user(admin, username=username, display_name=username, agency=agency,
                      roles=frozenset(roles), clearance=clearance, password=password)
+    if enrolled:
+        enrol(db, username)
     return password
+
+
+def enrol(db: Database, username: str) -> str:
+    """Give an account an enrolled authenticator (as its first login would); the secret."""
+    secret = totp.new_secret()
+    with db.write() as conn:
+        user = users.by_username(conn, username)
+        assert user is not None, username
+        users.set_totp(conn, user.id, secret, datetime.now(UTC))
+    return secret
+
+
+def totp_code(db: Database, username: str) -> str:
+    """The account's authenticator code now. Tests log the same account in many times a
+    minute, faster than the 30-second steps allow (a code is accepted once): when the
+    steps the server accepts are used up, the account's last used step is set back. That
+    a code is refused twice is tested on its own (tests/access/test_auth.py)."""
+    now = datetime.now(UTC)
+    with db.write() as conn:
+        user = users.by_username(conn, username)
+        assert user is not None, username
+        assert user.totp_secret, f"{username} has no second factor"
+        current = pyotp.TOTP(user.totp_secret).timecode(now)
+        last = user.totp_last_step
+        if last is not None and last >= current + totp.WINDOW:
+            conn.execute(update(tables.users).where(tables.users.c.id == user.id)
+                         .values(totp_last_step=current - 1))
+            last = current - 1
+        step = current if last is None or last < current else last + 1
+        return totp.code_at(user.totp_secret, now, step - current)

@@ -20,9 +20,12 @@ from emco.access import auth
 from emco.access.audit import AuditEvent
 from emco.access.gate import Access
 from emco.cli import app
+from emco.errors import Unauthenticated
 from emco.model.enums import AuditAction, Role
 from emco.settings import get_settings
+from emco.store import users
 from emco.store.db import Database
+from tests import factories
 from tests.factories import person, principal, write_jsonl
 
 runner = CliRunner()
@@ -179,8 +182,42 @@ def test_user_add_reads_the_password_from_stdin(store: Database) -> None:
     assert result.exit_code == 0, result.output
     assert "User alice created" in result.stdout
     assert "a long enough secret" not in result.output
-    _, who = auth.login(store, "alice", "a long enough secret")
+    step = auth.check_password(store, "alice", "a long enough secret")
+    assert step.enrol  # a new account enrols its second factor at its first login
+    with store.read() as conn:
+        who = users.by_username(conn, "alice")
+    assert who is not None
     assert (who.agency, who.roles) == ("OFAST", frozenset({Role.LIAISON, Role.ANALYST}))
+
+
+def test_accounts_are_unlocked_reset_and_given_tokens(store: Database) -> None:
+    invoke("user", "add", "alice", "--agency", "OFAST", "--role", "liaison",
+           "--password-stdin", input="a long enough secret\n")
+    factories.enrol(store, "alice")
+    for _ in range(5):
+        with pytest.raises(Unauthenticated):
+            auth.check_password(store, "alice", "not the secret!")
+    with pytest.raises(Unauthenticated, match="locked"):
+        auth.check_password(store, "alice", "a long enough secret")
+    assert invoke("user", "unlock", "alice").exit_code == 0
+    assert not auth.check_password(store, "alice", "a long enough secret").enrol
+    assert invoke("user", "reset-totp", "alice").exit_code == 0
+    assert auth.check_password(store, "alice", "a long enough secret").enrol
+    assert invoke("user", "unlock", "nobody").exit_code == 2
+    made = invoke("token", "create", "alice", "--name", "robot", "--scope",
+                  "deconflict:hit:query", "--days", "10", "--json")
+    assert made.exit_code == 0, made.output
+    token = json.loads(made.stdout)
+    assert token["token"].startswith("emco_")
+    listed = invoke("token", "list", "--json")
+    assert [(t["name"], t["user"], t["revoked"]) for t in json.loads(listed.stdout)] == [
+        ("robot", "alice", False)]
+    assert token["token"] not in listed.stdout
+    refused = invoke("token", "create", "alice", "--name", "x", "--scope", "admin:user:create")
+    assert refused.exit_code == 2
+    assert "does not hold admin:user:create" in refused.stderr
+    assert invoke("token", "revoke", str(token["id"])).exit_code == 0
+    assert invoke("token", "revoke", str(token["id"])).exit_code == 2  # already
 
 
 def test_user_add_refusals_exit_2(store: Database) -> None:

@@ -12,15 +12,18 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from rich.table import Table
 from typer.core import TyperGroup
 
-from emco.access import auditlog, auth
+from emco.access import auth, tokens
 from emco.access.audit import AuditEvent
 from emco.access.gate import Access
 from emco.cli_alerts import alert_app, webhook_app
+from emco.cli_audit import audit_app
 from emco.cli_calls import ingest_calls_cmd
 from emco.cli_common import print_json, staff
 from emco.cli_deconflict import deconflict_app, hit_cmd, investigation_app
+from emco.cli_handling import export_app, handling_app, record_app
 from emco.cli_network import network_app
 from emco.cli_operations import app as operation_app
+from emco.cli_retention import retention_app
 from emco.cli_risk import risk_app
 from emco.deconflict.conflicts import Margins
 from emco.deconflict.operations import check_all
@@ -83,7 +86,7 @@ app = typer.Typer(help="EMCO: share, resolve and account for organised-crime rec
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 agency_app = typer.Typer(help="Participating services.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
-audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+token_app = typer.Typer(help="Service API tokens.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demonstration data.", no_args_is_help=True)
 resolve_app = typer.Typer(help="Cross-service entity resolution: run it (incremental by "
                                "default), export it, explain a pair.",
@@ -91,6 +94,7 @@ resolve_app = typer.Typer(help="Cross-service entity resolution: run it (increme
 app.add_typer(db_app, name="db")
 app.add_typer(agency_app, name="agency")
 app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
 app.add_typer(resolve_app, name="resolve")
@@ -102,6 +106,10 @@ app.add_typer(operation_app, name="operation")
 app.add_typer(alert_app, name="alert")
 app.add_typer(network_app, name="network")
 app.add_typer(risk_app, name="risk")
+app.add_typer(retention_app, name="retention")
+app.add_typer(handling_app, name="handling")
+app.add_typer(export_app, name="export")
+app.add_typer(record_app, name="record")
 agency_app.add_typer(webhook_app, name="webhook")
 
 out = Console(soft_wrap=True)
@@ -196,6 +204,78 @@ def user_add(
     out.print(f"User {username} created (id {user_id}).")
 
 
+@user_app.command("unlock")
+def user_unlock(username: str) -> None:
+    """Lift an account's lockout (after too many failed logins) before its time."""
+    auth.unlock(staff_principal(_db(get_settings()), Role.ADMIN), username)
+    out.print(f"User {username} unlocked.")
+
+
+@user_app.command("reset-totp")
+def user_reset_totp(username: str) -> None:
+    """Clear an account's authenticator (a lost phone): it enrols a new one at its next
+    login; its open sessions end."""
+    auth.reset_second_factor(staff_principal(_db(get_settings()), Role.ADMIN), username)
+    out.print(f"Second factor of {username} cleared: it enrols a new one at its next login.")
+
+
+@user_app.command("sessions")
+def user_sessions(
+    username: str,
+    concurrent: Annotated[bool, typer.Option("--concurrent/--single", help="Allow several "
+                                             "sessions at once, or one (the default).")],
+) -> None:
+    """Allow an account several sessions at once, or only one (a login ends the others)."""
+    auth.allow_concurrent_sessions(staff_principal(_db(get_settings()), Role.ADMIN),
+                                   username, concurrent)
+    out.print(f"User {username}: {'several sessions' if concurrent else 'one session'} "
+              "at a time.")
+
+
+@token_app.command("create")
+def token_create(
+    username: str,
+    name: Annotated[str, typer.Option(help="What the token is for.")],
+    scope: Annotated[list[str], typer.Option(help="A permission the token acts with "
+                                                   "(repeat), among the user's.")],
+    days: Annotated[int, typer.Option(help="Days it lasts.")] = 90,
+    as_json: JsonFlag = False,
+) -> None:
+    """Make a service token for a user; it is printed once and cannot be read back."""
+    made = tokens.create(staff_principal(_db(get_settings()), Role.ADMIN), username=username,
+                         name=name, scopes=scope, days=days)
+    if as_json:
+        _print_json({"id": made.token.id, "token": made.secret,
+                     "expires_at": made.token.expires_at.isoformat()})
+        return
+    out.print(f"Token {made.token.id} for {username}, until {made.token.expires_at:%Y-%m-%d}:")
+    out.print(made.secret, highlight=False, markup=False)
+
+
+@token_app.command("list")
+def token_list(username: Annotated[str | None, typer.Argument()] = None,
+               as_json: JsonFlag = False) -> None:
+    """The service tokens (of one user, or everyone's); never their secret."""
+    found = tokens.listing(staff_principal(_db(get_settings()), Role.ADMIN), username)
+    if as_json:
+        _print_json([{"id": t.id, "prefix": t.prefix, "name": t.name, "user": t.username,
+                      "scopes": sorted(t.scopes), "expires_at": t.expires_at.isoformat(),
+                      "revoked": t.revoked_at is not None} for t in found])
+        return
+    table = Table("id", "user", "name", "scopes", "expires", "state")
+    for t in found:
+        table.add_row(str(t.id), t.username, t.name, ", ".join(sorted(t.scopes)),
+                      f"{t.expires_at:%Y-%m-%d}", "revoked" if t.revoked_at else "live")
+    out.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int) -> None:
+    """Revoke a service token at once."""
+    tokens.revoke(staff_principal(_db(get_settings()), Role.ADMIN), token_id)
+    out.print(f"Token {token_id} revoked.")
+
+
 @app.command("ingest")
 def ingest_cmd(
     path: Annotated[Path, typer.Argument(help="FtM JSON lines, or CSV with --mapping.")],
@@ -280,21 +360,6 @@ def print_summary(s: IngestSummary) -> None:
         out.print(f"Rejected rows are in {s.quarantine}", highlight=False)
     if s.accepted == 0:
         err.print("Nothing usable in the file; nothing was written.")
-
-
-@audit_app.command("verify")
-def audit_verify(as_json: JsonFlag = False) -> None:
-    """Check the hash chain of the audit log; exit 1 at the first broken row."""
-    db = _db(get_settings())
-    result = auditlog.verify(staff_principal(db, Role.AUDITOR))
-    if as_json:
-        _print_json({"ok": result.ok, "checked": result.checked,
-                     "first_bad_row": result.first_bad, "problem": result.problem})
-    elif result.ok:
-        out.print(f"Audit log intact: {result.checked:,} rows checked.")
-    else:
-        err.print(f"Audit log BROKEN: {result.problem}.")
-    raise typer.Exit(0 if result.ok else 1)
 
 
 @demo_app.command("generate")
@@ -408,6 +473,11 @@ def demo_accounts() -> None:
     for account, password in created:
         out.print(f"  login [bold]{account.username}[/bold]  password [bold]{password}"
                   f"[/bold]   ({account.what})", highlight=False)
+    out.print("At its first login each account enrols a second factor: scan the QR code "
+              "with an authenticator app (FreeOTP, Aegis, Google Authenticator…). "
+              "Without a phone at hand, `.venv/bin/python -m emco.access.totp KEY` "
+              "prints the current code of the key shown under the QR code.",
+              highlight=False, markup=False)
     out.print()
 
 

@@ -46,6 +46,17 @@ class Unauthenticated(EmcoError):
     exit_code = 2
 
 
+class TooManyRequests(EmcoError):
+    """Too many attempts in too short a time (logins, hit/no-hit queries)."""
+
+    status_code = 429
+    exit_code = 2
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+
+
 class Conflict(EmcoError):
     status_code = 409
     exit_code = 2

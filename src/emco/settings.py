@@ -43,6 +43,17 @@ class Settings(BaseSettings):
         description="Default retention of a record, in years from its observation (or "
         "ingestion) date, when the record gives none.",
     )
+    retention_review_agencies: str = Field(
+        default="DGSI,DGSE,DNRED,TRACFIN,SCRT,SNRP",
+        description="Services (codes, comma-separated) whose records past their "
+        "retention date are put up for review by the service instead of being purged: "
+        "the intelligence services, whose files the law has reviewed (docs/retention.md).",
+    )
+    audit_retention_years: int = Field(
+        default=3, ge=1, le=100,
+        description="Audit rows older than this many years are purged by `emco retention "
+        "run`; the chain then verifies from the last row purged.",
+    )
     ingest_chunk_size: int = Field(
         default=20_000,
         ge=1,
@@ -91,6 +102,34 @@ class Settings(BaseSettings):
     )
     session_max_hours: int = Field(
         default=12, ge=1, description="A web session ends this many hours after login."
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, le=100,
+        description="Failed logins (wrong password or second-factor code) after which an "
+        "account is locked.",
+    )
+    login_lockout_minutes: int = Field(
+        default=10, ge=1, le=1440, description="How long a locked account refuses logins."
+    )
+    login_rate: str = Field(
+        default="20/minute",
+        description="Login attempts allowed from one client address (a `limits` rate such "
+        "as `20/minute`); beyond it the server answers 429.",
+    )
+    hit_rate: str = Field(
+        default="60/minute",
+        description="Hit/no-hit queries allowed to one user (a `limits` rate); beyond it "
+        "the server answers 429 and the refusal is audited.",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where the rate counters live (a `limits` storage URI): the default "
+        "holds them in the server process; give `redis://host:6379` when several server "
+        "processes share the load.",
+    )
+    max_request_bytes: int = Field(
+        default=2_000_000, ge=1024,
+        description="Largest request body accepted, in bytes; a bigger one gets 413.",
     )
     secure_cookies: bool = Field(
         default=False,
@@ -166,6 +205,12 @@ class Settings(BaseSettings):
     def workers(self) -> int:
         """`ingest_workers`, with 0 made one per CPU beyond the first."""
         return self.ingest_workers or max(0, (os.cpu_count() or 1) - 1)
+
+    @property
+    def review_agencies(self) -> frozenset[str]:
+        """`retention_review_agencies` as a set of codes."""
+        return frozenset(c.strip().upper() for c in self.retention_review_agencies.split(",")
+                         if c.strip())
 
     @property
     def quarantine_dir(self) -> Path:

@@ -6,6 +6,7 @@ from emco.access import policy
 from emco.access.gate import Access
 from emco.errors import Forbidden
 from emco.model.enums import Permission, Protection, Role
+from emco.model.types import Principal
 from emco.store.db import Database
 from tests.factories import principal
 
@@ -18,17 +19,23 @@ DECONFLICT_WRITE = {P.INVESTIGATION_WRITE, P.OPERATION_WRITE, P.ALERT_ACKNOWLEDG
 # reads its own view and declares its own handling; analysts read.
 NETWORK = {P.NETWORK_READ, P.NETWORK_EXPORT}
 RISK = {P.RISK_RUN, P.RISK_READ, P.RISK_DECLARE, P.RISK_DECIDE}
+# Handling codes: operators ask and export for a court; liaisons ask and decide for their
+# own service's records.
+HANDLING_STAFF = {P.HANDLING_REQUEST, P.JUDICIAL_EXPORT}
+HANDLING_OWNER = {P.HANDLING_REQUEST, P.HANDLING_DECIDE}
 EXPECTED: dict[Role, set[Permission]] = {
     Role.OPERATOR: {P.RECORD_READ, P.RECORD_SEARCH, P.AGENCY_READ, P.RESOLVE_RUN,
                     P.RESOLVE_EXPLAIN, P.JUDGEMENT_CREATE, P.REVIEW_READ, P.ENTITY_EXPORT,
-                    *DECONFLICT_READ, *DECONFLICT_WRITE, *NETWORK, P.NETWORK_RUN, *RISK},
+                    *DECONFLICT_READ, *DECONFLICT_WRITE, *NETWORK, P.NETWORK_RUN, *RISK,
+                    *HANDLING_STAFF, P.RETENTION_REVIEW},
     Role.LIAISON: {P.RECORD_READ, P.RECORD_SEARCH, P.RECORD_INGEST, P.AGENCY_READ,
                    P.RESOLVE_EXPLAIN, *DECONFLICT_READ, *DECONFLICT_WRITE, P.NETWORK_READ,
-                   P.RISK_READ, P.RISK_DECLARE},
+                   P.RISK_READ, P.RISK_DECLARE, *HANDLING_OWNER, P.RETENTION_REVIEW},
     Role.ANALYST: {P.RECORD_READ, P.RECORD_SEARCH, P.AGENCY_READ, P.RESOLVE_EXPLAIN,
                    *DECONFLICT_READ, *NETWORK, P.RISK_READ},
     Role.AUDITOR: {P.AUDIT_READ, P.AUDIT_VERIFY, P.AGENCY_READ},
-    Role.ADMIN: {P.USER_CREATE, P.USER_UPDATE, P.AGENCY_READ, P.AUDIT_VERIFY},
+    Role.ADMIN: {P.USER_CREATE, P.USER_UPDATE, P.AGENCY_READ, P.AUDIT_VERIFY,
+                 P.RETENTION_RUN, P.TOKEN_MANAGE},
 }
 STAFF = frozenset({"EMCO"})
 
@@ -81,6 +88,13 @@ def test_staff_member_without_operator_role_sees_the_staff_only() -> None:
         assert scope.agencies == frozenset({"EMCO"})
 
 
+def test_granted_records_widen_a_service_scope_only() -> None:
+    scope = policy.record_scope(principal("DAP", Role.LIAISON), STAFF, frozenset({7}))
+    assert (scope.agencies, scope.granted) == (frozenset({"DAP"}), frozenset({7}))
+    staff = policy.record_scope(principal("EMCO", Role.OPERATOR), STAFF, frozenset({7}))
+    assert (staff.agencies, staff.granted) == (None, frozenset())
+
+
 def test_clearance_decides_protections() -> None:
     np_scope = policy.record_scope(principal("EMCO", Role.OPERATOR), STAFF)
     assert np_scope.protections == frozenset({Protection.NP})
@@ -102,3 +116,12 @@ def test_gate_takes_the_staff_from_the_store(db: Database) -> None:
     assert Access(db, principal("EMCO", Role.OPERATOR)).scope.agencies is None
     assert Access(db, principal("OFAST", Role.OPERATOR)).scope.agencies == frozenset({"OFAST"})
     assert Access(db, principal("EMCO", Role.ANALYST)).scope.agencies == frozenset({"EMCO"})
+
+
+def test_a_token_acts_with_its_scopes_only() -> None:
+    """A service token's principal holds the intersection of its scopes and its user's
+    permissions: a scope the user lacks grants nothing."""
+    user = principal("OFAST", Role.LIAISON)
+    scoped = Principal(username=user.username, agency=user.agency, roles=user.roles,
+                       scopes=frozenset({P.HIT_QUERY.value, P.USER_CREATE.value}))
+    assert policy.permissions(scoped) == {P.HIT_QUERY}

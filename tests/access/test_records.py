@@ -19,6 +19,7 @@ from emco.store.db import Database
 from emco.store.tables import records
 from tests.factories import entity, load, person, principal, write_jsonl
 
+WHY = {"motif": "enquête", "case_ref": "PV-1"}
 IBAN = "FR76 3000 6000 0112 3456 7890 189"
 OFAST = [
     person("p1", "Karim BENALI", phone="06 12 34 56 78", email="K.Benali@Example.com",
@@ -52,7 +53,7 @@ def _who(agency: str = "OFAST", role: Role = Role.LIAISON,
 
 
 def _found(db: Database, query: str, who: Principal | None = None) -> list[str]:
-    results = search(Access(db, who or _who()), query, region="FR")
+    results = search(Access(db, who or _who()), query, region="FR", **WHY)
     assert results.total == len(results.records)
     return [r.source_id for r in results.records]
 
@@ -104,14 +105,14 @@ def test_identifier_hits_come_first(db: Database) -> None:
 
 @pytest.mark.usefixtures("ids")
 def test_limit_cuts_the_list_not_the_total(db: Database) -> None:
-    results = search(Access(db, _who()), "Ben Ali", region="FR", limit=1)
+    results = search(Access(db, _who()), "Ben Ali", region="FR", limit=1, **WHY)
     assert (results.total, len(results.records)) == (2, 1)
 
 
 def test_another_service_sees_nothing(db: Database, ids: dict[str, int]) -> None:
     dnpj = _who("DNPJ")
     for query in ("Benali", "06 12 34 56 78", "AB-123-CD", IBAN, "k.benali@example.com"):
-        results = search(Access(db, dnpj), query, region="FR")
+        results = search(Access(db, dnpj), query, region="FR", **WHY)
         assert (results.total, results.records) == (0, []), query
         assert _last_audit(db)["result_count"] == 0
     assert _found(db, "Paul Martin", dnpj) == ["d1"]
@@ -136,16 +137,16 @@ def test_staff_operator_sees_every_service(db: Database, ids: dict[str, int]) ->
     staff = _who("EMCO", Role.OPERATOR)
     assert _found(db, "Paul Martin", staff) == ["d1"]
     assert _found(db, "Karim Benali", staff) == ["p1"]
-    assert read(Access(db, staff), ids["d1"]).summary.agency == "DNPJ"
+    assert read(Access(db, staff), ids["d1"], **WHY).summary.agency == "DNPJ"
     assert _found(db, "Paul Martin", _who("OFAST", Role.OPERATOR)) == []
 
 
 def test_dr_records_are_hidden_from_np_clearance(db: Database, ids: dict[str, int]) -> None:
     assert _found(db, "Agent Secret") == []
     with pytest.raises(NotFound):
-        read(Access(db, _who()), ids["p4"])
+        read(Access(db, _who()), ids["p4"], **WHY)
     assert _found(db, "Agent Secret", _who(clearance=Protection.DR)) == ["p4"]
-    view = read(Access(db, _who(clearance=Protection.DR)), ids["p4"])
+    view = read(Access(db, _who(clearance=Protection.DR)), ids["p4"], **WHY)
     assert view.summary.meta.protection == Protection.DR
     staff_np = _who("EMCO", Role.OPERATOR)
     assert _found(db, "Agent Secret", staff_np) == []
@@ -179,21 +180,21 @@ def test_read_is_audited(db: Database, ids: dict[str, int]) -> None:
 def test_empty_or_long_query_is_bad_input(db: Database) -> None:
     for query in ("", "   ", "x" * (MAX_QUERY + 1)):
         with pytest.raises(BadInput) as caught:
-            search(Access(db, _who()), query, region="FR")
+            search(Access(db, _who()), query, region="FR", **WHY)
         assert caught.value.field == "q"
-    search(Access(db, _who()), "x" * MAX_QUERY, region="FR")  # the longest allowed
+    search(Access(db, _who()), "x" * MAX_QUERY, region="FR", **WHY)  # the longest allowed
 
 
 def test_search_needs_the_permission(db: Database) -> None:
     with pytest.raises(Forbidden):
-        search(Access(db, _who(role=Role.AUDITOR)), "Dupont", region="FR")
+        search(Access(db, _who(role=Role.AUDITOR)), "Dupont", region="FR", **WHY)
     row = _last_audit(db)
     assert (row["action"], row["outcome"]) == ("case:record:search", "denied")
 
 
 def test_record_view(db: Database, ids: dict[str, int]) -> None:
     liaison = Access(db, _who())
-    person_view = read(liaison, ids["p1"])
+    person_view = read(liaison, ids["p1"], **WHY)
     assert (person_view.summary.source_id, person_view.summary.schema,
             person_view.summary.caption, person_view.summary.agency) == (
         "p1", "Person", "Karim BENALI", "OFAST")

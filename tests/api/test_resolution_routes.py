@@ -14,6 +14,8 @@ from tests.web.conftest import Resolved, login
 
 NOT_FOUND = {"error": "NotFound", "message": "no such record", "field": None}
 
+WHY = {"motif": "enquête", "case_ref": "PV-1"}  # why a person is looked at
+
 
 def _queue(client: TestClient, **params: int) -> list[dict]:
     response = client.get("/api/v1/review", params=params)
@@ -128,7 +130,7 @@ def test_positive_merges_the_two_entities(client: TestClient, resolved: Resolved
     assert right in [r["id"] for r in a["records"]]
     assert a["total"] == item["records_if_merged"] - 1
     # The record's entity says the same.
-    entity = client.get(f"/api/v1/records/{left}/entity").json()
+    entity = client.get(f"/api/v1/records/{left}/entity", params=WHY).json()
     assert entity["entity_id"] == a["entity_id"]
     assert right in [r["id"] for r in entity["records"]]
     assert left not in [r["id"] for r in entity["records"]]
@@ -315,11 +317,11 @@ def test_a_liaison_officer_sees_no_pair_with_another_services_record(
     assert hidden.status_code == absent.status_code == 404
     assert hidden.json() == absent.json() == NOT_FOUND
     assert hidden.headers.keys() == absent.headers.keys()
-    hidden = client.get(f"/api/v1/records/{theirs}/entity")
+    hidden = client.get(f"/api/v1/records/{theirs}/entity", params=WHY)
     assert hidden.status_code == 404
     assert hidden.json() == NOT_FOUND
     # Their own record's entity holds SNRP's records too, which they do not see.
-    entity = client.get(f"/api/v1/records/{resolved.ids['o-amra']}/entity").json()
+    entity = client.get(f"/api/v1/records/{resolved.ids['o-amra']}/entity", params=WHY).json()
     assert entity["entity_id"] == resolved.entities()[resolved.ids["o-amra"]]
     assert entity["records"] == []
     assert entity["total"] == 0

@@ -5,10 +5,15 @@ from http.cookies import SimpleCookie
 from fastapi.testclient import TestClient
 
 from emco.web.deps import SESSION_COOKIE
+from tests import factories
 from tests.web.conftest import PASSWORD, World, login
 
 API_ROUTES = {
     "/api/v1/session": {"post", "delete"},
+    "/api/v1/tokens": {"get", "post"},
+    "/api/v1/audit": {"get"},
+    "/api/v1/audit/export": {"get"},
+    "/api/v1/tokens/{token_id}": {"delete"},
     "/api/v1/me": {"get"},
     "/api/v1/agencies": {"get"},
     "/api/v1/records": {"get"},
@@ -41,7 +46,13 @@ API_ROUTES = {
     "/api/v1/risk/run": {"post"},
     "/api/v1/risk/{entity_id}": {"get"},
     "/api/v1/risk/{entity_id}/decisions": {"post"},
+    "/api/v1/handling-requests": {"get", "post"},
+    "/api/v1/handling-requests/{request_id}/decision": {"post"},
+    "/api/v1/handling-requests/{request_id}/withdrawal": {"post"},
+    "/api/v1/entities/{entity_id}/judicial-export": {"get"},
 }
+
+WHY = {"motif": "enquête", "case_ref": "PV-1"}  # why a person is looked at
 
 
 def _cookie(response_header: str, name: str) -> dict[str, str | bool]:
@@ -59,8 +70,10 @@ def _ids(body: dict[str, object]) -> list[int]:
 # Sessions
 
 def test_session_opens_with_good_credentials(client: TestClient, world: World) -> None:
-    response = client.post("/api/v1/session",
-                           json={"username": world.ofast_user, "password": PASSWORD})
+    db = client.app.state.db  # type: ignore[attr-defined]
+    response = client.post("/api/v1/session", json={
+        "username": world.ofast_user, "password": PASSWORD,
+        "code": factories.totp_code(db, world.ofast_user)})
     assert response.status_code == 200
     assert response.json() == {"username": world.ofast_user, "agency": "OFAST",
                                "roles": ["analyst"], "clearance": "NP"}
@@ -127,9 +140,9 @@ def test_search_by_name_finds_only_own_agency_records(client: TestClient,
                                                       world: World) -> None:
     login(client)
     for q in ["DUPONT", "Dupônt", "jean dupont", "Dupont Jean"]:
-        body = client.get("/api/v1/records", params={"q": q}).json()
+        body = client.get("/api/v1/records", params={**WHY, "q": q}).json()
         assert _ids(body) == [world.ids["o-dupont"]], q
-    response = client.get("/api/v1/records", params={"q": "dupont"})
+    response = client.get("/api/v1/records", params={**WHY, "q": "dupont"})
     assert response.status_code == 200
     body = response.json()
     assert body["query"] == "dupont"
@@ -149,42 +162,42 @@ def test_search_by_phone_in_any_format(client: TestClient, world: World) -> None
     login(client)
     for q in ["06 12 34 56 78", "0612345678", "+33 6 12 34 56 78", "+33612345678",
               "06.12.34.56.78", "0033 6 12 34 56 78"]:
-        body = client.get("/api/v1/records", params={"q": q}).json()
+        body = client.get("/api/v1/records", params={**WHY, "q": q}).json()
         assert _ids(body) == [world.ids["o-dupont"]], q
 
 
 def test_search_by_email(client: TestClient, world: World) -> None:
     login(client)
-    body = client.get("/api/v1/records", params={"q": "Marie.Curie@example.org"}).json()
+    body = client.get("/api/v1/records", params={**WHY, "q": "Marie.Curie@example.org"}).json()
     assert _ids(body) == [world.ids["o-curie"]]
 
 
 def test_each_service_sees_its_own_namesake(client: TestClient, world: World) -> None:
     login(client, world.dnpj_user)
-    body = client.get("/api/v1/records", params={"q": "dupont"}).json()
+    body = client.get("/api/v1/records", params={**WHY, "q": "dupont"}).json()
     assert _ids(body) == [world.ids["d-dupont"]]
 
 
 def test_limit_cuts_the_list_not_the_total(client: TestClient, world: World) -> None:
     login(client)
-    full = client.get("/api/v1/records", params={"q": "jean"}).json()
+    full = client.get("/api/v1/records", params={**WHY, "q": "jean"}).json()
     assert full["total"] == 2
     assert sorted(_ids(full)) == sorted([world.ids["o-dupont"], world.ids["o-dupuis"]])
-    cut = client.get("/api/v1/records", params={"q": "jean", "limit": 1}).json()
+    cut = client.get("/api/v1/records", params={**WHY, "q": "jean", "limit": 1}).json()
     assert cut["total"] == 2
     assert len(cut["records"]) == 1
 
 
 def test_no_match_is_an_empty_list(client: TestClient, world: World) -> None:
     login(client)
-    assert client.get("/api/v1/records", params={"q": "Zorglub"}).json() == {
+    assert client.get("/api/v1/records", params={**WHY, "q": "Zorglub"}).json() == {
         "query": "Zorglub", "total": 0, "records": []}
 
 
 def test_get_record_with_facts_and_provenance(client: TestClient, world: World) -> None:
     login(client)
     record_id = world.ids["o-dupont"]
-    response = client.get(f"/api/v1/records/{record_id}")
+    response = client.get(f"/api/v1/records/{record_id}", params=WHY)
     assert response.status_code == 200
     body = response.json()
     assert body["id"] == record_id
@@ -202,7 +215,7 @@ def test_get_record_with_facts_and_provenance(client: TestClient, world: World) 
 
 def test_h3_record_carries_the_owners_condition(client: TestClient, world: World) -> None:
     login(client)
-    body = client.get(f"/api/v1/records/{world.ids['o-curie']}").json()
+    body = client.get(f"/api/v1/records/{world.ids['o-curie']}", params=WHY).json()
     assert body["provenance"]["handling"] == "H3"
     assert body["provenance"]["handling_condition"].startswith("Ne pas diffuser hors OFAST")
 
@@ -212,15 +225,15 @@ def test_another_agencys_record_looks_exactly_like_a_missing_one(
     theirs = world.ids["d-dupont"]
     missing = max(world.ids.values()) + 1000
     login(client)
-    hidden = client.get(f"/api/v1/records/{theirs}")
-    absent = client.get(f"/api/v1/records/{missing}")
+    hidden = client.get(f"/api/v1/records/{theirs}", params=WHY)
+    absent = client.get(f"/api/v1/records/{missing}", params=WHY)
     assert hidden.status_code == absent.status_code == 404
     assert hidden.json() == absent.json() == {"error": "NotFound",
                                               "message": "no such record", "field": None}
     assert hidden.headers.keys() == absent.headers.keys()
     # ... and the record does exist, for its own service.
     login(client, world.dnpj_user)
-    assert client.get(f"/api/v1/records/{theirs}").status_code == 200
+    assert client.get(f"/api/v1/records/{theirs}", params=WHY).status_code == 200
 
 
 # Errors
@@ -279,7 +292,7 @@ def test_login_body_that_is_not_json_is_422(client: TestClient, world: World) ->
 
 def test_blank_search_is_400_naming_q(client: TestClient, world: World) -> None:
     login(client)
-    response = client.get("/api/v1/records", params={"q": "   "})
+    response = client.get("/api/v1/records", params={**WHY, "q": "   "})
     assert response.status_code == 400
     assert response.json() == {"error": "BadInput",
                                "message": "type a name or an identifier to search",
@@ -311,18 +324,18 @@ ODD_QUERIES = [
 def test_odd_search_input_never_breaks_anything(client: TestClient, world: World) -> None:
     login(client)
     for q in ODD_QUERIES:
-        response = client.get("/api/v1/records", params={"q": q})
+        response = client.get("/api/v1/records", params={**WHY, "q": q})
         assert response.status_code == 200, (q, response.text)
         assert response.json()["total"] == 0, q
     # The store is intact and the session alive afterwards.
-    assert _ids(client.get("/api/v1/records", params={"q": "dupont"}).json()) == [
+    assert _ids(client.get("/api/v1/records", params={**WHY, "q": "dupont"}).json()) == [
         world.ids["o-dupont"]]
 
 
 def test_very_long_query_is_refused(client: TestClient, world: World) -> None:
     login(client)
     for length in (201, 5000):
-        response = client.get("/api/v1/records", params={"q": "x" * length})
+        response = client.get("/api/v1/records", params={**WHY, "q": "x" * length})
         assert 400 <= response.status_code < 500
         assert response.json()["field"] == "q"
 

@@ -45,6 +45,7 @@ import uvicorn
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from playwright.sync_api import Page as PlaywrightPage
 
 from emco.access import auth, records
 from emco.access.gate import Access
@@ -137,7 +138,8 @@ def world(db: Database, settings: Settings, tmp_path: Path) -> World:
         access = Access(db, factories.principal(agency, Role.ANALYST))
         for e in entities:
             found = records.search(access, e["properties"]["name"][0],
-                                   region=settings.default_region)
+                                   region=settings.default_region, motif="fixture",
+                                   case_ref="TEST")
             ids.update((r.source_id, r.id) for r in found.records if r.source_id == e["id"])
     assert len(ids) == len(OFAST_FILE) + len(DNPJ_FILE)
     return World(ids)
@@ -146,6 +148,9 @@ def world(db: Database, settings: Settings, tmp_path: Path) -> World:
 OPERATOR = "op.emco"
 LIAISON = "liaison.ofast"
 P = factories.person
+# Why a person is looked at: searches and Person records need both (docs/handling.md).
+WHY = {"motif": "verification", "case_ref": "PV-1"}
+WHY_Q = "motif=verification&case_ref=PV-1"
 RESOLVE_OFAST = [
     P("o-amra", "Mohamed AMRA", birthDate="1994-02-13", phone="06 11 22 33 44",
       gender="male", birthPlace="Rouen"),
@@ -241,8 +246,9 @@ def resolved(db: Database, settings: Settings, tmp_path: Path) -> Resolved:
 
 def login(client: TestClient, username: str = OFAST_USER, password: str = PASSWORD) -> None:
     """Open a session for `client` through the API (the cookie stays in the client)."""
+    code = factories.totp_code(client.app.state.db, username)  # type: ignore[attr-defined]
     response = client.post("/api/v1/session", json={"username": username,
-                                                     "password": password})
+                                                     "password": password, "code": code})
     assert response.status_code == 200, response.text
 
 
@@ -255,12 +261,34 @@ def csrf(client: TestClient) -> str:
 
 def form_login(client: TestClient, username: str = OFAST_USER, password: str = PASSWORD,
                next: str | None = None, token: str | None = None) -> httpx.Response:
-    """Submit the login form; returns the response (a 303 on success)."""
+    """Submit the login form, then the second factor's (enrolling it if the account has
+    none yet); returns the last response (a 303 to `next` on success), or the first
+    form's when it refuses."""
     data = {"username": username, "password": password,
             "csrf_token": csrf(client) if token is None else token}
     if next is not None:
         data["next"] = next
-    return client.post("/login", data=data)
+    first = client.post("/login", data=data)
+    if first.status_code != 303:
+        return first
+    second = first.headers["location"]
+    assert second.startswith(("/login/code?", "/login/enrol?")), second
+    if second.startswith("/login/enrol"):
+        assert client.get(second).status_code == 200  # makes the secret to enrol
+    code = factories.totp_code(client.app.state.db, username)  # type: ignore[attr-defined]
+    return client.post(second.split("?")[0], data={
+        "code": code, "csrf_token": data["csrf_token"], "next": next or "/search"})
+
+
+def browser_login(page: PlaywrightPage, db: Database, username: str,
+                  password: str = PASSWORD) -> None:
+    """Log in on the login page the browser shows: the password, then the code."""
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.press("#password", "Enter")
+    page.wait_for_url("**/login/*")
+    page.fill("#code", factories.totp_code(db, username))
+    page.press("#code", "Enter")
 
 
 @dataclass
@@ -280,7 +308,8 @@ class Page:
 
     def record_ids(self) -> list[int]:
         """Ids of the records the page links to, in order."""
-        return [int(h.rsplit("/", 1)[1]) for h in self.links() if h.startswith("/records/")]
+        return [int(h.split("?")[0].rsplit("/", 1)[1]) for h in self.links()
+                if h.startswith("/records/")]
 
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",

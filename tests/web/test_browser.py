@@ -12,7 +12,9 @@ from pathlib import Path
 import playwright.sync_api as playwright_api
 import pytest
 
-from tests.web.conftest import H3_CONDITION, PASSWORD, World
+from emco.store.db import Database
+from tests import factories
+from tests.web.conftest import H3_CONDITION, PASSWORD, WHY, WHY_Q, World
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -20,7 +22,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
 
-def test_log_in_search_read_a_record_and_switch_language(live_server: str,
+def test_log_in_search_read_a_record_and_switch_language(live_server: str, db: Database,
                                                          world: World) -> None:
     # A missing browser fails: it must not pass for a green run (.ci/run installs it).
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install chromium"
@@ -48,9 +50,14 @@ def test_log_in_search_read_a_record_and_switch_language(live_server: str,
             page.fill("#password", PASSWORD)
             page.screenshot(path=ARTIFACTS / "1-login-fr.png")
             page.get_by_role("button", name="Connexion").click()
+            expect(page.locator("h1")).to_have_text("Second facteur")
+            page.fill("#code", factories.totp_code(db, world.ofast_user))
+            page.get_by_role("button", name="Confirmer").click()
 
             expect(page).to_have_url(f"{live_server}/search")
             expect(page.locator("h1")).to_have_text("Rechercher dans les fiches partagées")
+            page.fill("input[name=motif]", WHY["motif"])  # required before a search
+            page.fill("input[name=case_ref]", WHY["case_ref"])
             page.fill("#q", "Jean")
             page.press("#q", "Enter")
             expect(page.locator("#result-count")).to_have_text("2 fiches correspondantes")
@@ -60,7 +67,7 @@ def test_log_in_search_read_a_record_and_switch_language(live_server: str,
             page.screenshot(path=ARTIFACTS / "2-search-fr.png", full_page=True)
 
             page.get_by_role("link", name="Jean Dupont").click()
-            expect(page).to_have_url(f"{live_server}/records/{world.ids['o-dupont']}")
+            expect(page).to_have_url(f"{live_server}/records/{world.ids['o-dupont']}?{WHY_Q}")
             expect(page.locator("h1")).to_have_text("Jean Dupont")
             expect(page.get_by_role("heading", name="Faits")).to_be_visible()
             phone = page.locator("table.facts tr", has_text="Téléphone")
@@ -79,7 +86,7 @@ def test_log_in_search_read_a_record_and_switch_language(live_server: str,
             page.screenshot(path=ARTIFACTS / "4-record-en.png", full_page=True)
 
             # The choice is kept: the next page is in English too.
-            page.goto(f"{live_server}/records/{world.ids['o-curie']}")
+            page.goto(f"{live_server}/records/{world.ids['o-curie']}?{WHY_Q}")
             expect(page.locator("p.condition")).to_contain_text(H3_CONDITION)
             expect(page.locator("p.condition")).to_contain_text("Owner's condition")
             page.screenshot(path=ARTIFACTS / "5-record-h3-en.png", full_page=True)

@@ -16,7 +16,7 @@ from emco.model.enums import AlertSeverity, Role
 from emco.store.db import Database
 from tests import factories
 from tests.alerts.conftest import DNPJ_SEES, OFAST_SEES, raise_overlap
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD, browser_login
 
 from .test_browser_review import Page, _no_horizontal_overflow, _shot
 from .test_browser_review import page as page  # the browser fixture, reused
@@ -32,9 +32,7 @@ def test_liaison_acknowledges_an_alert_from_the_inbox(
     p, problems = page
     p.goto(f"{live_server}/alerts")
     expect(p).to_have_url(f"{live_server}/login?next=/alerts")
-    p.fill("#username", "liaison.ofast")
-    p.fill("#password", PASSWORD)
-    p.get_by_role("button", name="Connexion").click()
+    browser_login(p, db, "liaison.ofast")
     expect(p).to_have_url(f"{live_server}/alerts")
 
     # The inbox, from the navigation as well.

@@ -17,7 +17,7 @@ from emco.model.enums import Role
 from emco.store.db import Database
 from tests import factories
 from tests.deconflict.conftest import case, liaison
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD, browser_login
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -52,9 +52,7 @@ def test_a_liaison_registers_a_case_and_learns_of_the_other_service(
     p, problems = page
     factories.user(db, "liaison.ofast", "OFAST", Role.LIAISON, password=PASSWORD)
     p.goto(f"{live_server}/investigations")
-    p.fill("#username", "liaison.ofast")
-    p.fill("#password", PASSWORD)
-    p.press("#password", "Enter")
+    browser_login(p, db, "liaison.ofast")
     expect(p.locator("#register")).to_be_visible()
     p.fill("#reference", "OFAST-2026-042")
     p.fill("#title", "Trafic de résine, cité des Oliviers")

@@ -21,7 +21,7 @@ from emco.model.enums import Protection, Role
 from emco.store.db import Database
 from tests import factories
 from tests.deconflict.conftest import liaison
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD, browser_login
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -60,11 +60,9 @@ def browser_page(live_server: str) -> Iterator[tuple[Page, list[str], list[str]]
             browser.close()
 
 
-def _login(page: Page, live_server: str, username: str, target: str) -> None:
+def _login(page: Page, live_server: str, db: Database, username: str, target: str) -> None:
     page.goto(f"{live_server}{target}")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.press("#password", "Enter")
+    browser_login(page, db, username)
     expect(page).to_have_url(f"{live_server}{target}")
 
 
@@ -80,7 +78,7 @@ def test_the_map_draws_the_operations_without_a_tile_server(
     _op(db, "DNRED", "DNRED-SURV-0001", "surveillance", 45.75, 4.85, 2000, hours=24 * 30)
     _op(db, "DAP", "DAP-TR-0001", "transfer", 48.86, 2.35, 500)
 
-    _login(page, live_server, "op.emco", "/operations/map")
+    _login(page, live_server, db, "op.emco", "/operations/map")
     expect(page.locator("h1")).to_have_text("Carte des opérations")
     expect(page.locator("#operations-map")).to_have_attribute("data-loaded", "4")
     expect(page.locator("path.op-area")).to_have_count(4)
@@ -95,7 +93,7 @@ def test_the_map_draws_the_operations_without_a_tile_server(
 
     # OFAST's liaison registers an operation through the form, and sees its own only.
     page.context.clear_cookies()
-    _login(page, live_server, "liaison.ofast", "/operations")
+    _login(page, live_server, db, "liaison.ofast", "/operations")
     page.fill("#reference", "OFAST-OP-0002")
     page.select_option("#kind", "controlled_delivery")
     page.fill("#latitude", "43,30")

@@ -350,7 +350,7 @@ def test_the_graph_draws_filters_and_expands_in_a_browser(
         browser_page: tuple[Page, list[str], list[str]]) -> None:
     page, problems, requested = browser_page
     page.set_viewport_size({"width": 1280, "height": 1400})
-    _login(page, live_server, OPERATOR, "/networks/R0001")
+    _login(page, live_server, mapped.db, OPERATOR, "/networks/R0001")
     page.wait_for_function("() => window.cy && window.cy.nodes().length === 5")
     assert page.evaluate("() => window.cy.edges().length") == 5  # not MARTIN's family: ROUX is out
     assert page.evaluate("() => window.cy.nodes('.head').length") == 2

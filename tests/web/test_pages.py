@@ -14,6 +14,8 @@ from emco.web.security import CSRF_COOKIE
 from tests.web.conftest import (
     H3_CONDITION,
     PASSWORD,
+    WHY,
+    WHY_Q,
     Page,
     World,
     csrf,
@@ -49,13 +51,13 @@ def test_pages_need_a_session_and_remember_where_the_user_was_going(
         assert response.status_code == 303, path
         assert response.headers["location"] == target
     # The search a user was making survives the detour through the login page.
-    response = client.get("/search?q=Jean Dupont")
+    response = client.get("/search?q=Jean Dupont&" + WHY_Q)
     login_url = response.headers["location"]
     page = _page(client, login_url)
     nexts = [a["value"] for tag, a in page.tags if tag == "input" and a.get("name") == "next"]
-    assert nexts == ["/search?q=Jean%20Dupont"]
+    assert nexts == ["/search?q=Jean%20Dupont&" + WHY_Q]
     response = form_login(client, next=nexts[0])
-    assert response.headers["location"] == "/search?q=Jean%20Dupont"
+    assert response.headers["location"] == "/search?q=Jean%20Dupont&" + WHY_Q
     assert parse(client.get(response.headers["location"]).text).record_ids() == [
         world.ids["o-dupont"]]
 
@@ -155,13 +157,13 @@ def test_logout_ends_the_session(client: TestClient, world: World) -> None:
 
 def test_search_page_lists_the_records_with_links(client: TestClient, world: World) -> None:
     form_login(client)
-    page = _page(client, "/search?q=dupont")
+    page = _page(client, "/search?q=dupont&motif=verification&case_ref=PV-1")
     assert page.tables["results"] == [
         ["Jean Dupont", "Personne", "OFAST", "B2", "H1"]]
     assert page.record_ids() == [world.ids["o-dupont"]]  # DNPJ's namesake is not there
     assert ("input", {"id": "q", "name": "q", "value": "dupont", "maxlength": "200",
                       "required": "", "autofocus": ""}) in page.tags
-    follow = client.get(f"/records/{world.ids['o-dupont']}")
+    follow = client.get(f"/records/{world.ids['o-dupont']}?{WHY_Q}")
     assert follow.status_code == 200
 
 
@@ -186,14 +188,14 @@ def test_search_page_without_query_shows_only_the_form(client: TestClient,
 def test_result_count_agrees_with_the_number(client: TestClient, world: World, lang: str,
                                              q: str, count: str) -> None:
     login(client)
-    page = _page(client, f"/search?q={q}&lang={lang}")
+    page = _page(client, f"/search?q={q}&lang={lang}&motif=verification&case_ref=PV-1")
     assert page.by_id["result-count"] == count
 
 
 def test_record_page_shows_each_fact_with_its_provenance(client: TestClient,
                                                          world: World) -> None:
     login(client)
-    page = _page(client, f"/records/{world.ids['o-dupont']}")
+    page = _page(client, f"/records/{world.ids['o-dupont']}?{WHY_Q}")
     # Property, value, as submitted, service, grade, handling, observed.
     assert sorted(page.tables["facts"]) == sorted([
         ["Nom", "Jean Dupont", "", "OFAST", "B2", "H1", "1 mars 2024"],
@@ -206,7 +208,7 @@ def test_record_page_shows_each_fact_with_its_provenance(client: TestClient,
 
 def test_record_page_shows_the_h3_condition(client: TestClient, world: World) -> None:
     login(client)
-    page = _page(client, f"/records/{world.ids['o-curie']}")
+    page = _page(client, f"/records/{world.ids['o-curie']}?{WHY_Q}")
     assert page.by_class["condition"] == [
         f"H3 · Condition du service propriétaire : {H3_CONDITION}"]
     assert all(row[3:6] == ["OFAST", "A1", "H3"] for row in page.tables["facts"])
@@ -230,7 +232,7 @@ def test_search_page_json_twin_returns_the_same_records(client: TestClient,
                                                         world: World) -> None:
     login(client)
     for q in ["jean", "dupont", "06 12 34 56 78", "zorglub"]:
-        response = client.get("/search", params={"q": q})
+        response = client.get("/search", params={**WHY, "q": q})
         page = parse(response.text)
         [twin] = page.links("json-twin")
         body = client.get(twin).json()
@@ -245,7 +247,7 @@ def test_record_page_json_twin_returns_the_same_record(client: TestClient,
     login(client)
     for source_id in ["o-dupont", "o-curie"]:
         record_id = world.ids[source_id]
-        page = _page(client, f"/records/{record_id}")
+        page = _page(client, f"/records/{record_id}?{WHY_Q}")
         [twin] = page.links("json-twin")
         body = client.get(twin).json()
         assert body["id"] == record_id
@@ -270,11 +272,11 @@ def test_french_by_default_english_on_request_and_kept(client: TestClient,
     assert "Connexion" not in page.text
     # The choice is kept, through the login and on the next pages.
     form_login(client)
-    page = _page(client, "/search?q=dupont")
+    page = _page(client, "/search?q=dupont&motif=verification&case_ref=PV-1")
     assert ("html", {"lang": "en"}) in page.tags
     assert "Search the shared records" in page.text
     assert page.by_id["result-count"] == "1 matching record"
-    page = _page(client, "/search?q=dupont&lang=fr")
+    page = _page(client, "/search?q=dupont&lang=fr&motif=verification&case_ref=PV-1")
     assert "Rechercher dans les fiches partagées" in page.text
     assert "Recherche" in page.text
     assert ("html", {"lang": "fr"}) in _page(client, "/search").tags
@@ -289,9 +291,11 @@ def test_unknown_language_falls_back_to_french(client: TestClient) -> None:
 def test_language_links_keep_the_page_and_its_query(client: TestClient,
                                                     world: World) -> None:
     login(client)
-    page = _page(client, "/search?q=jean&lang=fr")
+    page = _page(client, "/search?q=jean&lang=fr&motif=verification&case_ref=PV-1")
     [english] = [a["href"] for tag, a in page.tags if a.get("hreflang") == "en"]
-    assert parse_qs(urlsplit(english).query) == {"q": ["jean"], "lang": ["en"]}
+    assert parse_qs(urlsplit(english).query) == {"q": ["jean"], "lang": ["en"],
+                                                  "motif": ["verification"],
+                                                  "case_ref": ["PV-1"]}
     page = _page(client, "/search" + english)
     assert page.by_id["result-count"] == "2 matching records"
     assert len(page.record_ids()) == 2
@@ -335,7 +339,8 @@ def test_bad_page_parameters_are_error_pages_not_crashes(client: TestClient,
                         ("/records/0", 422), ("/search?q=" + "x" * 201, 422),
                         ("/search?q=dupont&motif=%00", 422),
                         ("/search?q=dupont&case_ref=" + "c" * 101, 422),
-                        ("/search?q=%00", 200), ("/search?q=%27%20OR%201%3D1--", 200)]:
+                        ("/search?q=%00&" + WHY_Q, 200),
+                        ("/search?q=%27%20OR%201%3D1--&" + WHY_Q, 200)]:
         page = _page(client, url, status)
         assert ("html", {"lang": "fr"}) in page.tags, url
     page = _page(client, "/records/abc", 422)
@@ -382,7 +387,7 @@ def test_security_headers_on_every_response(client: TestClient, world: World) ->
     _check_security_headers(form_login(client, password="wrong password"), "login 401")
     _check_security_headers(form_login(client, token="forged"), "login 403")
     _check_security_headers(form_login(client), "login 303")
-    for url in ["/search", "/search?q=dupont", f"/records/{record}", "/records/abc",
+    for url in ["/search", "/search?q=dupont&" + WHY_Q, f"/records/{record}", "/records/abc",
                 f"/records/{world.ids['d-dupont']}", "/api/v1/records?q=dupont",
                 f"/api/v1/records/{record}", "/api/v1/records?q=x&limit=0"]:
         _check_security_headers(client.get(url), url)
@@ -396,7 +401,7 @@ def test_security_headers_on_an_unexpected_error(app: FastAPI, world: World,
     monkeypatch.setattr(records, "search", broken)
     with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
         login(client)
-        page = client.get("/search?q=dupont")
+        page = client.get("/search?q=dupont&motif=verification&case_ref=PV-1")
         assert page.status_code == 500
         assert "erreur interne ; elle a été journalisée" in parse(page.text).by_class["error"]
         assert "the store fell over" not in page.text
@@ -419,9 +424,9 @@ def test_no_inline_script_or_style_in_any_page(client: TestClient, world: World)
         out["login 403"] = form_login(client, token="forged").text
         form_login(client)
         for lang in ("fr", "en"):
-            for url in ["/search", "/search?q=dupont", "/search?q=zorglub",
-                        f"/records/{world.ids['o-dupont']}",
-                        f"/records/{world.ids['o-curie']}",
+            for url in ["/search", "/search?q=dupont&" + WHY_Q, "/search?q=zorglub&" + WHY_Q,
+                        f"/records/{world.ids['o-dupont']}?{WHY_Q}",
+                        f"/records/{world.ids['o-curie']}?{WHY_Q}",
                         f"/records/{world.ids['d-dupont']}", "/records/abc"]:
                 out[f"{url} {lang}"] = client.get(url, params={"lang": lang}).text
         return out

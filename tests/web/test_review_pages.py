@@ -9,7 +9,16 @@ from emco.i18n import translate
 from emco.model.enums import Verdict
 from emco.resolve.comparisons import PERSON
 from emco.resolve.review import COMPARISON_LABELS, LEVEL_LABELS
-from tests.web.conftest import Page, Resolved, World, form_login, login, parse
+from tests.web.conftest import (
+    WHY,
+    WHY_Q,
+    Page,
+    Resolved,
+    World,
+    form_login,
+    login,
+    parse,
+)
 
 AGREEMENTS = {"same", "partly", "different", "left_only", "right_only"}
 
@@ -302,19 +311,20 @@ def test_record_page_shows_the_entity_and_its_other_records(client: TestClient,
     entities = resolved.entities()
     others = sorted(r for r, e in entities.items() if e == entities[record] and r != record)
     assert others  # the model merged SNRP's records of him
-    page = _page(client, f"/records/{record}")
+    page = _page(client, f"/records/{record}?{WHY_Q}")
     panel = page.by_id["entity"]
     assert panel.startswith("Entité résolue")
     assert page.by_class["entity-id"] == [entities[record]]
-    links = [int(h.rsplit("/", 1)[1]) for h in page.links() if h.startswith("/records/")]
+    links = [int(h.split("?")[0].rsplit("/", 1)[1]) for h in page.links()
+             if h.startswith("/records/")]
     assert links == others
-    assert page.links("entity-twin") == [f"/api/v1/records/{record}/entity"]
-    twin = client.get(f"/api/v1/records/{record}/entity").json()
+    assert page.links("entity-twin") == [f"/api/v1/records/{record}/entity?{WHY_Q}"]
+    twin = client.get(f"/api/v1/records/{record}/entity", params=WHY).json()
     assert [r["id"] for r in twin["records"]] == others
     # OFAST's liaison officer sees the entity, not SNRP's records in it.
     client.cookies.clear()
     form_login(client, resolved.liaison)
-    page = _page(client, f"/records/{record}")
+    page = _page(client, f"/records/{record}?{WHY_Q}")
     assert page.by_class["entity-id"] == [entities[record]]
     assert not [h for h in page.links() if h.startswith("/records/")]
     assert "Aucune autre fiche que vous pouvez voir" in page.by_id["entity"]
@@ -322,9 +332,10 @@ def test_record_page_shows_the_entity_and_its_other_records(client: TestClient,
 
 def test_record_page_before_resolution(client: TestClient, world: World) -> None:
     form_login(client)
-    page = _page(client, f"/records/{world.ids['o-dupont']}")
+    page = _page(client, f"/records/{world.ids['o-dupont']}?{WHY_Q}")
     assert "Pas encore résolue." in page.by_id["entity"]
-    assert client.get(f"/api/v1/records/{world.ids['o-dupont']}/entity").json() == {
+    assert client.get(f"/api/v1/records/{world.ids['o-dupont']}/entity",
+                      params=WHY).json() == {
         "record_id": world.ids["o-dupont"], "entity_id": None, "records": [], "total": 0}
 
 
@@ -346,7 +357,7 @@ def test_no_inline_script_or_style_in_the_review_pages(client: TestClient,
     left, right = _queue(client)[0]
     for lang in ("fr", "en"):
         for url in ["/review", f"/review/{left}/{right}", f"/records/{left}"]:
-            response = client.get(url, params={"lang": lang})
+            response = client.get(url, params={"lang": lang, **WHY})
             assert "script-src 'self'" in response.headers["content-security-policy"]
             page = parse(response.text)
             assert all(a.get("src") and not body for a, body in page.scripts), url

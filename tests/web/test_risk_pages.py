@@ -197,7 +197,7 @@ def test_a_reviewer_records_a_decision_in_a_browser(
         live_server: str, risked: Risked,
         browser_page: tuple[Page, list[str], list[str]]) -> None:
     page, problems, _requested = browser_page
-    _login(page, live_server, OPERATOR, f"/entities/{ALAOUI}/graph")
+    _login(page, live_server, risked.db, OPERATOR, f"/entities/{ALAOUI}/graph")
     panel = page.locator("#risk")
     expect(panel.locator("table.signals tbody tr")).to_have_count(3)
     expect(panel.locator(".risk-level").first).to_be_visible()

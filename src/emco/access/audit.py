@@ -42,7 +42,8 @@ def query_hash(query: dict[str, Any] | None) -> str | None:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _canonical_time(value: datetime) -> str:
+def canonical_time(value: datetime) -> str:
+    """A time as the hash covers it (and exports give it): UTC, microseconds, "Z"."""
     if value.tzinfo is None:  # SQLite hands back naive datetimes; they were written in UTC
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -50,7 +51,7 @@ def _canonical_time(value: datetime) -> str:
 
 def row_hash(prev_hash: str, row: dict[str, Any]) -> str:
     content = {k: row[k] for k in HASHED_FIELDS}
-    content["at"] = _canonical_time(row["at"])
+    content["at"] = canonical_time(row["at"])
     payload = prev_hash + "\n" + json.dumps(content, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -90,9 +91,12 @@ class Verification:
         return self.first_bad is None
 
 
-def verify_rows(rows: Iterable[dict[str, Any]], head: tuple[int, str]) -> Verification:
-    """Walk the chain from the start; stop at the first row that breaks it."""
-    expected_seq, prev, checked = 1, store.GENESIS, 0
+def verify_rows(rows: Iterable[dict[str, Any]], head: tuple[int, str],
+                start: tuple[int, str] = (0, store.GENESIS)) -> Verification:
+    """Walk the chain from `start` (the last row purged and its hash, or the genesis);
+    stop at the first row that breaks it."""
+    first, prev = start
+    expected_seq, checked = first + 1, 0
     for row in rows:
         seq = int(row["seq"])
         if seq != expected_seq:
@@ -109,20 +113,42 @@ def verify_rows(rows: Iterable[dict[str, Any]], head: tuple[int, str]) -> Verifi
         expected_seq += 1
         checked += 1
     last_seq, last_hash = head
-    if checked > last_seq:  # chained rows past the head were written outside the log
-        return Verification(last_seq, last_seq + 1,
+    reached = first + checked
+    if reached > last_seq:  # chained rows past the head were written outside the log
+        return Verification(last_seq - first, last_seq + 1,
                             f"row {last_seq + 1} lies past the head of the log (row "
                             f"{last_seq}): rows were added outside the log")
-    if checked < last_seq:
-        return Verification(checked, checked + 1,
-                            f"the log ends at row {checked} but its head records row "
+    if reached < last_seq:
+        return Verification(checked, reached + 1,
+                            f"the log ends at row {reached} but its head records row "
                             f"{last_seq}: rows were deleted from the end")
     if checked and last_hash != prev:
-        return Verification(checked - 1, checked,
-                            f"row {checked} does not match the head of the log (the last "
+        return Verification(checked - 1, reached,
+                            f"row {reached} does not match the head of the log (the last "
                             "row was replaced)")
     return Verification(checked)
 
 
 def verify(conn: Connection) -> Verification:
-    return verify_rows(store.rows(conn), store.head(conn))
+    """Check the chain from the anchor of the last purge (`emco retention run`) on; the
+    anchor itself must be named by the chained row that recorded the purge."""
+    start = store.anchor(conn)
+    result = verify_rows(store.rows(conn), store.head(conn), start)
+    if result.ok and start[0] and not _purge_recorded(conn, start):
+        return Verification(result.checked, start[0] + 1,
+                            f"the log starts after row {start[0]}, but no row of the log "
+                            "records that purge (the purge record was altered)")
+    return result
+
+
+def _purge_recorded(conn: Connection, start: tuple[int, str]) -> bool:
+    """Whether a chained row records the purge that left the log starting at `start`."""
+    for row in store.search(conn, store.AuditFilter(action=AuditAction.AUDIT_PURGE.value),
+                            limit=100, before=None):
+        try:
+            detail = json.loads(row["detail"] or "{}")
+        except ValueError:
+            continue
+        if detail.get("through_seq") == start[0] and detail.get("through_hash") == start[1]:
+            return True
+    return False

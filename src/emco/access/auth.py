@@ -1,20 +1,32 @@
-"""Accounts, passwords (argon2id) and web sessions. Every login attempt is audited."""
+"""Accounts, passwords (argon2id), the second factor (TOTP) and web sessions.
+
+A login has two steps: the password opens a pending session that grants nothing, and the
+code of the account's authenticator turns it into a session (enrolling the authenticator
+on the account's first login). Failures of either step count towards a lockout. Every
+attempt is audited."""
 
 import getpass
 import hashlib
 import re
 import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection
 
+from emco.access import totp
 from emco.access.audit import AuditEvent
 from emco.access.gate import Access
 from emco.errors import BadInput, Conflict, NotFound, Unauthenticated
 from emco.i18n import N_
 from emco.model.enums import AuditAction, Outcome, Permission, Protection, Role
 from emco.model.types import Principal
+from emco.settings import Settings
 from emco.store import agencies, users
 from emco.store.db import Database
 
@@ -73,9 +85,71 @@ def set_password(access: Access, username: str, password: str) -> None:
         users.set_password_hash(p.conn, user.id, hash_password(password))
 
 
-def login(db: Database, username: str, password: str) -> tuple[str, Principal]:
-    """Check a password and open a session. Returns the session token (for the cookie).
-    A wrong username and a wrong password give the same answer in the same time."""
+def unlock(access: Access, username: str) -> None:
+    """Lift an account's lockout before its time."""
+    _admin(access, username, AuditAction.USER_UNLOCK,
+           lambda conn, user: users.clear_failures(conn, user.id))
+
+
+def reset_second_factor(access: Access, username: str) -> None:
+    """Clear an account's authenticator (lost phone): it enrols a new one at its next
+    login; its open sessions end."""
+    def reset(conn: Connection, user: users.UserRow) -> None:
+        users.set_totp(conn, user.id, None, None)
+        users.end_user_sessions(conn, user.id, datetime.now(UTC))
+    _admin(access, username, AuditAction.TOTP_RESET, reset)
+
+
+def allow_concurrent_sessions(access: Access, username: str, allowed: bool) -> None:
+    """Let an account hold several sessions at once (a login otherwise ends the others)."""
+    _admin(access, username, AuditAction.USER_UPDATE,
+           lambda conn, user: users.set_concurrent_sessions(conn, user.id, allowed),
+           detail=f"concurrent sessions {'allowed' if allowed else 'refused'}")
+
+
+def _admin(access: Access, username: str, action: AuditAction,
+           change: Callable[[Connection, users.UserRow], None], detail: str | None = None
+           ) -> None:
+    event = AuditEvent(action, objects=[f"user:{username}"], detail=detail)
+    with access.writing(Permission.USER_UPDATE, event) as p:
+        user = users.by_username(p.conn, username)
+        if user is None:
+            raise NotFound(N_("no user %(name)s", name=username), field="username")
+        change(p.conn, user)
+
+
+@dataclass(frozen=True)
+class LoginRules:
+    """When failed logins lock an account, and for how long."""
+
+    max_failures: int = 5
+    lockout: timedelta = timedelta(minutes=10)
+
+    @classmethod
+    def of(cls, settings: Settings) -> "LoginRules":
+        return cls(settings.login_max_failures,
+                   timedelta(minutes=settings.login_lockout_minutes))
+
+
+@dataclass(frozen=True)
+class PasswordStep:
+    """A right password: `token` opens a pending session (its own cookie) that only the
+    second factor can turn into a real one; `enrol` if the account has none yet."""
+
+    token: str
+    enrol: bool
+
+
+# A pending session waits this long for its second factor.
+PENDING_MAX = timedelta(minutes=5)
+_WRONG = N_("wrong username or password")
+
+
+def check_password(db: Database, username: str, password: str,
+                   rules: LoginRules = LoginRules()) -> PasswordStep:
+    """First step of a login. A wrong username and a wrong password give the same answer in
+    the same time, and so does a locked account against an unknown one."""
+    now = datetime.now(UTC)
     with db.read() as conn:
         user = users.by_username(conn, username)
     try:
@@ -83,18 +157,189 @@ def login(db: Database, username: str, password: str) -> tuple[str, Principal]:
         ok = user is not None and user.active
     except (VerificationError, InvalidHashError):
         ok = False
-    if not ok or user is None:
-        who = Principal(username=username[:100] or "?", agency="-", roles=frozenset())
-        Access(db, who).record(AuditEvent(AuditAction.LOGIN_FAILURE), Outcome.DENIED)
-        raise Unauthenticated(N_("wrong username or password"))
+    if _locked(user, username, now):
+        _fail(db, user, username, rules, now, None)
+    if user is None or not ok:
+        _fail(db, user, username, rules, now,
+              "unknown username" if user is None else "wrong password")
     token = secrets.token_urlsafe(32)
-    principal = user.principal()
     with db.write() as conn:
-        users.open_session(conn, _token_hash(token), user.id, datetime.now(UTC))
+        users.open_session(conn, _token_hash(token), user.id, now, pending=True)
         if _hasher.check_needs_rehash(user.password_hash):
             users.set_password_hash(conn, user.id, hash_password(password))
-    Access(db, principal).record(AuditEvent(AuditAction.LOGIN_SUCCESS))
+    Access(db, user.principal()).record(AuditEvent(
+        AuditAction.LOGIN_PASSWORD, detail="second factor due" if user.totp_enrolled
+        else "second factor to enrol"))
+    return PasswordStep(token, enrol=not user.totp_enrolled)
+
+
+def second_factor(db: Database, pending: str, code: str,
+                  rules: LoginRules = LoginRules()) -> tuple[str, Principal]:
+    """Second step: the code of the enrolled authenticator. Returns the session token."""
+    user = _pending_user(db, pending)
+    if not user.totp_enrolled or user.totp_secret is None:
+        raise Unauthenticated(N_("this account has no second factor yet: enrol one"))
+    return _finish(db, pending, user, code, rules, enrolling=False)
+
+
+def enrolment(db: Database, pending: str) -> totp.Enrolment:
+    """The secret to enrol, for a pending session of an account with no second factor:
+    made once and kept, so reloading the page shows the same QR code."""
+    user = _pending_user(db, pending)
+    if user.totp_enrolled:
+        raise Conflict(N_("a second factor is already enrolled for this account"))
+    secret = user.totp_secret
+    if secret is None:
+        secret = totp.new_secret()
+        with db.write() as conn:
+            users.set_totp(conn, user.id, secret, None)
+    return totp.enrolment(secret, user.username)
+
+
+def confirm_enrolment(db: Database, pending: str, code: str,
+                      rules: LoginRules = LoginRules()) -> tuple[str, Principal]:
+    """The first code read from the new authenticator: enrols it and opens the session."""
+    user = _pending_user(db, pending)
+    if user.totp_enrolled:
+        raise Conflict(N_("a second factor is already enrolled for this account"))
+    if user.totp_secret is None:
+        raise Unauthenticated(N_("open the enrolment page first"), field="code")
+    return _finish(db, pending, user, code, rules, enrolling=True)
+
+
+def login(db: Database, username: str, password: str, code: str,
+          rules: LoginRules = LoginRules()) -> tuple[str, Principal]:
+    """Both steps at once, for the API. An account enrols its second factor on the web."""
+    step = check_password(db, username, password, rules)
+    if step.enrol:
+        _end(db, step.token)
+        raise Unauthenticated(N_("this account has no second factor yet: log in once on "
+                                 "the web page to enrol one"), field="code")
+    return second_factor(db, step.token, code, rules)
+
+
+def _finish(db: Database, pending: str, user: users.UserRow, code: str, rules: LoginRules,
+            *, enrolling: bool) -> tuple[str, Principal]:
+    now = datetime.now(UTC)
+    if _locked(user, user.username, now):
+        _end(db, pending)
+        _fail(db, user, user.username, rules, now, None)
+    assert user.totp_secret is not None
+    step = totp.accepted_step(user.totp_secret, code, now, user.totp_last_step)
+    with db.write() as conn:
+        accepted = step is not None and users.accept_totp_step(conn, user.id, step)
+    if not accepted:
+        _fail(db, user, user.username, rules, now, "wrong second-factor code",
+              pending=pending, field="code")
+    token = secrets.token_urlsafe(32)  # a new token: the pending one never becomes a session
+    with db.write() as conn:
+        if enrolling:
+            users.set_totp(conn, user.id, user.totp_secret, now)
+            users.accept_totp_step(conn, user.id, step or 0)
+        ended = 0 if user.concurrent_sessions else users.end_user_sessions(conn, user.id, now)
+        users.end_session(conn, _token_hash(pending), now)
+        users.clear_failures(conn, user.id)
+        users.open_session(conn, _token_hash(token), user.id, now)
+    principal = user.principal()
+    gate = Access(db, principal)
+    if enrolling:
+        gate.record(AuditEvent(AuditAction.TOTP_ENROL, objects=[f"user:{user.username}"]))
+    gate.record(AuditEvent(AuditAction.LOGIN_SUCCESS, detail=(
+        f"{ended - 1} other session(s) ended" if ended > 1 else None)))
     return token, principal
+
+
+def _pending_user(db: Database, pending: str) -> users.UserRow:
+    now = datetime.now(UTC)
+    with db.read() as conn:
+        row = users.session(conn, _token_hash(pending), pending=True) if pending else None
+        user = users.by_id(conn, row["user_id"]) if row else None
+    if row is None or user is None or not user.active:
+        raise Unauthenticated(N_("please log in"))
+    if now - _aware(row["created_at"]) > PENDING_MAX:
+        _end(db, pending)
+        raise Unauthenticated(N_("the login took too long; please log in again"))
+    return user
+
+
+def _locked(user: users.UserRow | None, username: str, now: datetime) -> bool:
+    if user is None:
+        return _unknown.locked(username, now)
+    return user.locked_until is not None and user.locked_until > now
+
+
+def _fail(db: Database, user: users.UserRow | None, username: str, rules: LoginRules,
+          now: datetime, reason: str | None, *, pending: str | None = None,
+          field: str | None = None) -> NoReturn:
+    """Count a failure (or answer a lockout, when `reason` is None) and raise. `reason`
+    goes to the audit row; the user reads it only for a `field` of their own input."""
+    who = user.principal() if user else Principal(
+        username=username[:100] or "?", agency="-", roles=frozenset())
+    gate = Access(db, who)
+    if reason is None:
+        gate.record(AuditEvent(AuditAction.LOGIN_FAILURE, detail="account locked"),
+                    Outcome.DENIED)
+        raise _lockout(rules)
+    if user is None:
+        locked = _unknown.fail(username, now, rules)
+    else:
+        with db.write() as conn:
+            locked = users.record_failure(conn, user.id, now, rules.max_failures,
+                                          rules.lockout)
+            if locked and pending:
+                users.end_session(conn, _token_hash(pending), now)
+    gate.record(AuditEvent(AuditAction.LOGIN_FAILURE, detail=reason), Outcome.DENIED)
+    if locked:
+        gate.record(AuditEvent(AuditAction.LOGIN_LOCKED, objects=[f"user:{username[:100]}"],
+                               detail=f"{rules.max_failures} failures"), Outcome.DENIED)
+        raise _lockout(rules)
+    if field is None:
+        raise Unauthenticated(_WRONG)
+    raise Unauthenticated(N_("wrong second-factor code"), field=field)
+
+
+def _lockout(rules: LoginRules) -> Unauthenticated:
+    minutes = int(rules.lockout.total_seconds() // 60)
+    return Unauthenticated(N_("too many failed logins: this account is locked for "
+                              "%(minutes)s minutes", minutes=minutes))
+
+
+class _UnknownNames:
+    """Failures counted for usernames that have no account, in memory, so that they lock
+    like real accounts do and a lockout never tells an account exists."""
+
+    LIMIT = 10_000  # names remembered at most: the oldest are forgotten first
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: dict[str, list[datetime]] = {}
+        self._locked: dict[str, datetime] = {}
+
+    def locked(self, username: str, now: datetime) -> bool:
+        with self._lock:
+            until = self._locked.get(username)
+            return until is not None and until > now
+
+    def fail(self, username: str, now: datetime, rules: LoginRules) -> bool:
+        with self._lock:
+            times = [t for t in self._failures.pop(username, []) if now - t < rules.lockout]
+            times.append(now)
+            if len(times) >= rules.max_failures:
+                self._locked[username] = now + rules.lockout
+                return True
+            self._failures[username] = times
+            for table in (self._failures, self._locked):
+                while len(table) > self.LIMIT:
+                    table.pop(next(iter(table)))
+            return False
+
+
+_unknown = _UnknownNames()
+
+
+def _end(db: Database, token: str) -> None:
+    with db.write() as conn:
+        users.end_session(conn, _token_hash(token), datetime.now(UTC))
 
 
 def session_principal(db: Database, token: str, idle: timedelta, max_age: timedelta

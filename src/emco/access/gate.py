@@ -17,7 +17,7 @@ from emco.access.audit import AuditEvent
 from emco.errors import EmcoError, Forbidden
 from emco.model.enums import Outcome, Permission
 from emco.model.types import Principal, RecordScope
-from emco.store import agencies
+from emco.store import agencies, handling
 from emco.store.db import Database
 
 
@@ -40,10 +40,14 @@ class Access:
     def scope(self) -> RecordScope:
         with self.db.read() as conn:
             staff = agencies.staff_codes(conn)
-        return policy.record_scope(self.principal, staff)
+            granted = handling.granted_to(conn, self.principal.agency)
+        return policy.record_scope(self.principal, staff, granted)
 
-    def check(self, permission: Permission, event: AuditEvent) -> None:
-        """Raise `Forbidden` (and audit the denial) unless the principal holds `permission`."""
+    def check(self, permission: Permission | None, event: AuditEvent) -> None:
+        """Raise `Forbidden` (and audit the denial) unless the principal holds `permission`
+        (None: an action on one's own account, which every principal may take)."""
+        if permission is None:
+            return
         try:
             policy.require(self.principal, permission)
         except Forbidden as exc:
@@ -60,7 +64,7 @@ class Access:
             audit.append(conn, self.principal, event)
 
     @contextmanager
-    def reading(self, permission: Permission, event: AuditEvent) -> Iterator[Passage]:
+    def reading(self, permission: Permission | None, event: AuditEvent) -> Iterator[Passage]:
         self.check(permission, event)
         # The scope is read before a connection is held: reading it takes another one,
         # and with every pooled connection held that way the server would stall.
@@ -74,7 +78,7 @@ class Access:
         self.record(event, event.outcome)
 
     @contextmanager
-    def writing(self, permission: Permission, event: AuditEvent) -> Iterator[Passage]:
+    def writing(self, permission: Permission | None, event: AuditEvent) -> Iterator[Passage]:
         self.check(permission, event)
         scope = self.scope  # before a connection is held (see `reading`)
         try:

@@ -20,6 +20,10 @@ NETWORK_READ = (Permission.NETWORK_READ, Permission.NETWORK_EXPORT)
 RISK_ALL = (Permission.RISK_RUN, Permission.RISK_READ, Permission.RISK_DECLARE,
             Permission.RISK_DECIDE)
 
+# Handling codes: a liaison asks and, for its own service's records only (checked by
+# emco.access.handling), decides; the staff's operators ask and export for a court.
+HANDLING_OWNER = (Permission.HANDLING_REQUEST, Permission.HANDLING_DECIDE)
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OPERATOR: frozenset({Permission.RECORD_READ, Permission.RECORD_SEARCH,
                               Permission.AGENCY_READ, Permission.RESOLVE_RUN,
@@ -28,21 +32,26 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                               *DECONFLICT_READ, Permission.INVESTIGATION_WRITE,
                               Permission.OPERATION_WRITE, Permission.ALERT_ACKNOWLEDGE,
                               Permission.ALERT_RESOLVE, Permission.WEBHOOK_MANAGE,
-                              *NETWORK_READ, Permission.NETWORK_RUN, *RISK_ALL}),
+                              *NETWORK_READ, Permission.NETWORK_RUN, *RISK_ALL,
+                              Permission.RETENTION_REVIEW, Permission.HANDLING_REQUEST,
+                              Permission.JUDICIAL_EXPORT}),
     Role.LIAISON: frozenset({Permission.RECORD_READ, Permission.RECORD_SEARCH,
                              Permission.RECORD_INGEST, Permission.AGENCY_READ,
                              Permission.RESOLVE_EXPLAIN, *DECONFLICT_READ,
                              Permission.INVESTIGATION_WRITE, Permission.OPERATION_WRITE,
                              Permission.ALERT_ACKNOWLEDGE, Permission.ALERT_RESOLVE,
                              Permission.WEBHOOK_MANAGE, Permission.NETWORK_READ,
-                             Permission.RISK_READ, Permission.RISK_DECLARE}),
+                             Permission.RISK_READ, Permission.RISK_DECLARE,
+                             Permission.RETENTION_REVIEW, *HANDLING_OWNER}),
     Role.ANALYST: frozenset({Permission.RECORD_READ, Permission.RECORD_SEARCH,
                              Permission.AGENCY_READ, Permission.RESOLVE_EXPLAIN,
                              *DECONFLICT_READ, *NETWORK_READ, Permission.RISK_READ}),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.AUDIT_VERIFY,
                              Permission.AGENCY_READ}),
     Role.ADMIN: frozenset({Permission.USER_CREATE, Permission.USER_UPDATE,
-                           Permission.AGENCY_READ, Permission.AUDIT_VERIFY}),
+                           Permission.TOKEN_MANAGE,
+                           Permission.AGENCY_READ, Permission.AUDIT_VERIFY,
+                           Permission.RETENTION_RUN}),
 }
 
 
@@ -50,6 +59,8 @@ def permissions(principal: Principal) -> frozenset[Permission]:
     granted: set[Permission] = set()
     for role in principal.roles:
         granted |= ROLE_PERMISSIONS.get(role, frozenset())
+    if principal.scopes is not None:  # a service token: only what it was scoped to
+        granted = {p for p in granted if p.value in principal.scopes}
     return frozenset(granted)
 
 
@@ -76,8 +87,13 @@ def cleared(principal: Principal) -> frozenset[Protection]:
     return frozenset({Protection.NP})
 
 
-def record_scope(principal: Principal, staff_agencies: frozenset[str]) -> RecordScope:
-    """A service sees its own records; the staff's operators see every service's records;
-    everyone within their clearance. `staff_agencies` are the codes of the staff itself."""
+def record_scope(principal: Principal, staff_agencies: frozenset[str],
+                 granted: frozenset[int] = frozenset()) -> RecordScope:
+    """A service sees its own records and those other services passed to it (`granted`:
+    their approved dissemination requests); the staff's operators see every service's
+    records; everyone within their clearance. `staff_agencies` are the codes of the staff
+    itself."""
     sees_all = principal.has_role(Role.OPERATOR) and principal.agency in staff_agencies
-    return RecordScope(None if sees_all else frozenset({principal.agency}), cleared(principal))
+    if sees_all:
+        return RecordScope(None, cleared(principal))
+    return RecordScope(frozenset({principal.agency}), cleared(principal), granted)

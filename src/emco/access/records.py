@@ -3,6 +3,7 @@
 from contextlib import suppress
 from dataclasses import dataclass
 
+from emco.access import motif as purpose
 from emco.access.audit import AuditEvent
 from emco.access.gate import Access
 from emco.errors import BadInput, NotFound
@@ -15,7 +16,7 @@ from emco.ingest.normalize import (
     normalize_phone,
     query_tokens,
 )
-from emco.model.enums import AuditAction, Permission
+from emco.model.enums import AuditAction, Outcome, Permission
 from emco.model.records import Key
 from emco.model.types import RecordSummary, RecordView
 from emco.store import records as repo
@@ -56,7 +57,9 @@ def identifier_keys(query: str, region: str) -> list[Key]:
 
 def search(access: Access, query: str, *, region: str, limit: int = 50,
            motif: str | None = None, case_ref: str | None = None) -> SearchResults:
-    """Records the principal may see whose name or identifier matches `query`."""
+    """Records the principal may see whose name or identifier matches `query`. A search
+    states its motif and case reference (`emco.access.motif`): refused, and audited as
+    denied, without them."""
     text = query.strip()
     if not text:
         raise BadInput(N_("type a name or an identifier to search"), field="q")
@@ -66,8 +69,9 @@ def search(access: Access, query: str, *, region: str, limit: int = 50,
     ids = identifier_keys(text, region)
     if ids:  # "06 12 34 56 78" is a phone, not five name tokens
         tokens = [t for t in tokens if not t.isdigit()] if any(c.isalpha() for c in text) else []
-    event = AuditEvent(AuditAction.RECORD_SEARCH, motif=motif, case_ref=case_ref,
-                       query={"q": text, "limit": limit})
+    event = AuditEvent(AuditAction.RECORD_SEARCH, query={"q": text, "limit": limit})
+    access.check(Permission.RECORD_SEARCH, event)
+    purpose.require(access, event, motif, case_ref)
     with access.reading(Permission.RECORD_SEARCH, event) as p:
         total, found = repo.search(p.conn, p.scope, tokens, ids, limit)
         p.event.result_count = total
@@ -77,15 +81,39 @@ def search(access: Access, query: str, *, region: str, limit: int = 50,
 
 def read(access: Access, record_id: int, *, motif: str | None = None,
          case_ref: str | None = None) -> RecordView:
-    """One record with its facts. A record out of sight is reported as not found."""
-    event = AuditEvent(AuditAction.RECORD_READ, objects=[f"record:{record_id}"], motif=motif,
-                       case_ref=case_ref)
+    """One record with its facts. A record out of sight is reported as not found. A
+    Person record is opened with a motif and a case reference (refused, and audited as
+    denied, without them)."""
+    event = AuditEvent(AuditAction.RECORD_READ, objects=[f"record:{record_id}"])
+    access.check(Permission.RECORD_READ, event)
+    event.motif, event.case_ref = purpose_of(access, event, record_id, motif, case_ref)
     with access.reading(Permission.RECORD_READ, event) as p:
         view = repo.get(p.conn, p.scope, record_id)
         if view is None:
             raise NotFound(N_("no such record"))  # the same words for absent and out of sight
         p.event.result_count = 1
     return view
+
+
+def needs_motif(access: Access, record_id: int) -> bool:
+    """Whether opening this record asks for a motif: a Person record in the principal's
+    sight (one out of sight answers False, and opening it answers not found)."""
+    with access.db.read() as conn:
+        return repo.schema_of(conn, access.scope, record_id) in purpose.PERSON_SCHEMATA
+
+
+def purpose_of(access: Access, event: AuditEvent, record_id: int, motif: str | None,
+               case_ref: str | None) -> tuple[str | None, str | None]:
+    """The motif and case reference of opening a record or its entity: required for a
+    Person record (`purpose.require`), optional but well-formed for others."""
+    try:
+        why, ref = purpose.clean(motif, case_ref)
+    except BadInput as exc:
+        access.record(event, Outcome.DENIED, exc.message)
+        raise
+    if (why is None or ref is None) and needs_motif(access, record_id):
+        return purpose.require(access, event, why, ref)
+    return why, ref
 
 
 def identities(access: Access) -> list[tuple[str, str, int]]:

@@ -23,7 +23,7 @@ from emco.deconflict.hits import hit
 from emco.deconflict.investigations import new_investigation
 from emco.deconflict.targets import parse_target, parse_targets
 from emco.model.enums import InvestigationStatus
-from emco.web.deps import AccessDep, SettingsDep, ThresholdsDep
+from emco.web.deps import AccessDep, LimitsDep, SettingsDep, ThresholdsDep
 
 CONFLICT: dict[int | str, dict[str, object]] = {409: {"model": ErrorOut}}
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -101,9 +101,10 @@ def remove_target(access: AccessDep, investigation_id: InvestigationId,
 @router.post("/hits", tags=["deconfliction"], response_model=HitOut,
              responses={200: {"description": "Hit or no hit, padded to a fixed length."}})
 def query_hit(access: AccessDep, settings: SettingsDep, thresholds: ThresholdsDep,
-              body: HitIn) -> Response:
+              limits: LimitsDep, body: HitIn) -> Response:
     """Is this identifier or person known to another service? Hit or no hit, with the
     contact points of the services to call, and nothing else: every answer to a query
-    has the same length, whatever it says. Audited."""
+    has the same length, whatever it says. Audited; limited per user (429 beyond)."""
+    limits.hit_query(access.db, access.principal)
     result = hit(access, body.kind, body.value, settings.default_region, thresholds)
     return Response(result.body(), media_type="application/json")

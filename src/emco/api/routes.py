@@ -29,13 +29,15 @@ from emco.web.deps import (
     SESSION_COOKIE,
     AccessDep,
     DatabaseDep,
+    LimitsDep,
     PrincipalDep,
     SettingsDep,
     ThresholdsDep,
+    client_address,
 )
 
 ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 422)}
+    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 413, 422, 429)}
 CONFLICT: dict[int | str, dict[str, object]] = {409: {"model": ErrorOut}}
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
@@ -56,10 +58,13 @@ def principal_out(p: Principal) -> PrincipalOut:
 
 
 @router.post("/session", tags=["session"])
-def open_session(body: LoginIn, response: Response, db: DatabaseDep,
-                 settings: SettingsDep) -> PrincipalOut:
-    """Log in; the session travels in an HttpOnly cookie."""
-    token, principal = auth.login(db, body.username, body.password)
+def open_session(body: LoginIn, request: Request, response: Response, db: DatabaseDep,
+                 settings: SettingsDep, limits: LimitsDep) -> PrincipalOut:
+    """Log in with the password and the authenticator's code; the session travels in an
+    HttpOnly cookie. Programs use a service token instead (`/api/v1/tokens`)."""
+    limits.login_attempt(db, client_address(request), body.username)
+    token, principal = auth.login(db, body.username, body.password, body.code,
+                                  auth.LoginRules.of(settings))
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
                         secure=settings.secure_cookies)
     return principal_out(principal)
@@ -91,7 +96,9 @@ def search_records(access: AccessDep, settings: SettingsDep,
                                            "document number.")],
                    motif: Motif = None, case_ref: CaseRef = None,
                    limit: Annotated[int, Query(ge=1, le=200)] = 50) -> SearchOut:
-    """Records the caller may see that match a name or an identifier."""
+    """Records the caller may see that match a name or an identifier. `motif` and
+    `case_ref` are required (400 naming the field without them; the refusal is
+    audited)."""
     found = records.search(access, q, region=settings.default_region, limit=limit,
                            motif=motif, case_ref=case_ref)
     return SearchOut.of(found)
@@ -100,15 +107,19 @@ def search_records(access: AccessDep, settings: SettingsDep,
 @router.get("/records/{record_id}", tags=["records"])
 def get_record(access: AccessDep, record_id: RecordId, motif: Motif = None,
                case_ref: CaseRef = None) -> RecordDetail:
-    """One record with every fact and its provenance."""
+    """One record with every fact and its provenance. A Person record needs `motif` and
+    `case_ref` (400 naming the field without them; the refusal is audited)."""
     return RecordDetail.of_view(records.read(access, record_id, motif=motif,
                                              case_ref=case_ref))
 
 
 @router.get("/records/{record_id}/entity", tags=["resolution"])
-def get_record_entity(access: AccessDep, record_id: RecordId) -> EntityOut:
-    """The record's resolved entity and the entity's other records the caller may see."""
-    return EntityOut.of(review.record_entity(access, record_id))
+def get_record_entity(access: AccessDep, record_id: RecordId, motif: Motif = None,
+                      case_ref: CaseRef = None) -> EntityOut:
+    """The record's resolved entity and the entity's other records the caller may see.
+    A person's entity (a profile) needs `motif` and `case_ref`."""
+    return EntityOut.of(review.record_entity(access, record_id, motif=motif,
+                                             case_ref=case_ref))
 
 
 @router.get("/review", tags=["resolution"])

@@ -110,6 +110,8 @@ class PrincipalOut(BaseModel):
 class LoginIn(BaseModel):
     username: str = Field(max_length=100, pattern=NO_NUL)
     password: str = Field(max_length=1000)
+    code: str = Field(default="", max_length=10, pattern=NO_NUL,
+                      description="The six-digit code of the account's authenticator.")
 
 
 class ErrorOut(BaseModel):

@@ -34,8 +34,9 @@ def ensure_accounts(admin: Access) -> list[tuple[DemoAccount, str]]:
         password = secrets.token_urlsafe(12)
         with admin.db.read() as conn:
             exists = users.by_username(conn, account.username) is not None
-        if exists:
+        if exists:  # a new password, and a new authenticator to enrol at the next login
             auth.set_password(admin, account.username, password)
+            auth.reset_second_factor(admin, account.username)
         else:
             auth.create_user(admin, username=account.username, display_name=account.name,
                              agency=account.agency, roles=frozenset({account.role}),

@@ -68,6 +68,7 @@ class Permission(StrEnum):
     AGENCY_READ = "admin:agency:read"
     USER_CREATE = "admin:user:create"
     USER_UPDATE = "admin:user:update"
+    TOKEN_MANAGE = "admin:token:manage"  # create and revoke other users' service tokens
     RESOLVE_RUN = "resolve:batch:run"
     RESOLVE_EXPLAIN = "resolve:pair:explain"
     JUDGEMENT_CREATE = "resolve:judgement:create"
@@ -91,6 +92,11 @@ class Permission(StrEnum):
     RISK_READ = "risk:assessment:read"  # a person's level, signals, declarations, decisions
     RISK_DECLARE = "risk:declaration:write"  # a service's own escort level, DPS, watch list
     RISK_DECIDE = "risk:decision:write"  # a reviewer's decision on an under-assessment
+    RETENTION_RUN = "admin:retention:run"  # purge expired records and old audit rows
+    RETENTION_REVIEW = "admin:retention:review"  # list and decide a service's due reviews
+    HANDLING_REQUEST = "handling:request:create"  # ask to pass a record, or to use it in court
+    HANDLING_DECIDE = "handling:request:decide"  # the owning service approves or refuses
+    JUDICIAL_EXPORT = "case:record:judicial-export"  # an entity's records, for a court
 
 
 class AuditAction(StrEnum):
@@ -99,6 +105,17 @@ class AuditAction(StrEnum):
     LOGIN_SUCCESS = "auth:login:success"
     LOGIN_FAILURE = "auth:login:failure"
     LOGOUT = "auth:session:end"
+    LOGIN_PASSWORD = "auth:login:password"  # the password was right; the second factor is due
+    LOGIN_LOCKED = "auth:account:lock"  # too many failures: the account refuses logins
+    LOGIN_THROTTLED = "auth:login:throttle"  # too many attempts from one address
+    TOTP_ENROL = "auth:totp:enrol"  # a second factor enrolled
+    TOTP_RESET = "admin:totp:reset"  # an administrator cleared an account's second factor
+    USER_UNLOCK = "admin:user:unlock"
+    USER_UPDATE = "admin:user:update"  # a setting of an account changed
+    TOKEN_CREATE = "auth:token:create"
+    TOKEN_REVOKE = "auth:token:revoke"
+    TOKEN_LIST = "auth:token:list"
+    TOKEN_REFUSED = "auth:token:refuse"  # an unknown, expired or revoked token was shown
     RECORD_SEARCH = "case:record:search"
     RECORD_READ = "case:record:read"
     RECORD_EXPORT = "case:record:export"  # the identities of every record in scope, at once
@@ -109,7 +126,7 @@ class AuditAction(StrEnum):
     CALLS_READ = "case:calls:read"  # the call edges of some numbers
     AGENCY_SYNC = "admin:agency:sync"
     USER_CREATE = "admin:user:create"
-    USER_PASSWORD = "admin:user:password"  # noqa: S105 (an action name, not a secret)
+    USER_PASSWORD = "admin:user:password"
     AUDIT_VERIFY = "audit:log:verify"
     RESOLVE_READ = "resolve:batch:read"
     RESOLVE_RUN = "resolve:batch:run"
@@ -123,6 +140,7 @@ class AuditAction(StrEnum):
     OPERATION_READ = "deconflict:operation:read"
     OPERATION_WRITE = "deconflict:operation:write"
     HIT_QUERY = "deconflict:hit:query"
+    HIT_THROTTLED = "deconflict:hit:throttle"  # too many queries from one user
     DECONFLICT_CHECK = "deconflict:check:run"  # targets and operations checked for overlaps
     ALERT_RAISE = "alerts:alert:raise"
     ALERT_READ = "alerts:alert:read"
@@ -138,6 +156,19 @@ class AuditAction(StrEnum):
     RISK_READ = "risk:assessment:read"
     RISK_DECLARE = "risk:declaration:write"
     RISK_DECIDE = "risk:decision:write"
+    AUDIT_READ = "audit:log:read"  # a search of the audit log
+    AUDIT_EXPORT = "audit:log:export"  # an export of a selection of the audit log
+    AUDIT_PURGE = "audit:log:purge"  # rows older than their keeping period removed
+    RETENTION_RUN = "retention:batch:run"  # one run of the retention rules
+    RETENTION_PURGE = "retention:record:purge"  # one record and what derives from it
+    RETENTION_REVIEW_DUE = "retention:review:create"  # a record put up for review
+    RETENTION_REVIEW_READ = "retention:review:read"
+    RETENTION_DECIDE = "retention:review:decide"  # keep until a date, or purge
+    HANDLING_REQUEST = "handling:request:create"  # or granted at once when no code forbids
+    HANDLING_DECIDE = "handling:request:decide"  # approved or refused by the owner
+    HANDLING_WITHDRAW = "handling:request:withdraw"  # by its author, while pending
+    HANDLING_READ = "handling:request:read"
+    JUDICIAL_EXPORT = "case:record:judicial-export"
 
 
 class Outcome(StrEnum):
@@ -254,6 +285,20 @@ class BatchStatus(StrEnum):
     RUNNING = "running"
     COMPLETE = "complete"
     FAILED = "failed"  # nothing usable in the input; nothing written
+
+
+class HandlingKind(StrEnum):
+    """What a handling request asks of the owning service."""
+
+    DISSEMINATE = "disseminate"  # pass the record to another service (H2)
+    JUDICIAL = "judicial"  # use the record before a court (H1)
+
+
+class HandlingStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
 
 
 class Verdict(StrEnum):

@@ -23,6 +23,8 @@ class Principal:
     roles: frozenset[Role]
     clearance: Protection = Protection.NP
     user_id: int | None = None
+    # A service token acts with only these permissions of its user (None: all of them).
+    scopes: frozenset[str] | None = None
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles
@@ -30,11 +32,14 @@ class Principal:
 
 @dataclass(frozen=True)
 class RecordScope:
-    """The records a principal sees: those of `agencies` (every agency when None) whose
-    protection mention is among `protections`. Only `emco.access.policy` makes one."""
+    """The records a principal sees: those of `agencies` (every agency when None), and the
+    records `granted` to the principal's service by their owners (approved dissemination
+    requests), whose protection mention is among `protections`. Only
+    `emco.access.policy` makes one."""
 
     agencies: frozenset[str] | None
     protections: frozenset[Protection]
+    granted: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)

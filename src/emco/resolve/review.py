@@ -15,6 +15,7 @@ from typing import Any
 from rapidfuzz.distance import JaroWinkler
 from sqlalchemy import Connection
 
+from emco.access import records as records_access
 from emco.access.audit import AuditEvent
 from emco.access.gate import Access, Passage
 from emco.errors import BadInput, NotFound
@@ -170,14 +171,21 @@ def decide(access: Access, left: int, right: int, verdict: Verdict, reason: str,
     return Decision(judgement, reason.strip(), entities(access, [left, right]))
 
 
-def record_entity(access: Access, record_id: int) -> EntityView:
+def record_entity(access: Access, record_id: int, *, motif: str | None = None,
+                  case_ref: str | None = None) -> EntityView:
     """The resolved entity of a record and the other records of that entity the principal
-    sees. A record out of sight is not found."""
-    return entities(access, [record_id])[0]
+    sees. A record out of sight is not found. A person's entity is a profile: opened with
+    a motif and a case reference (refused, and audited as denied, without them)."""
+    event = AuditEvent(AuditAction.ENTITY_READ, objects=[f"record:{record_id}"])
+    access.check(Permission.RECORD_READ, event)
+    why, ref = records_access.purpose_of(access, event, record_id, motif, case_ref)
+    return entities(access, [record_id], motif=why, case_ref=ref)[0]
 
 
-def entities(access: Access, record_ids: Sequence[int]) -> list[EntityView]:
-    event = AuditEvent(AuditAction.ENTITY_READ, objects=[f"record:{r}" for r in record_ids])
+def entities(access: Access, record_ids: Sequence[int], *, motif: str | None = None,
+             case_ref: str | None = None) -> list[EntityView]:
+    event = AuditEvent(AuditAction.ENTITY_READ, objects=[f"record:{r}" for r in record_ids],
+                       motif=motif, case_ref=case_ref)
     with access.reading(Permission.RECORD_READ, event) as p:
         out = []
         for rid in record_ids:

@@ -790,3 +790,18 @@ def on_arrival(access: Access, thresholds: Thresholds) -> ResolveSummary | None:
     with access.reading(Permission.RESOLVE_RUN, AuditEvent(AuditAction.RESOLVE_READ)) as p:
         trained = repo.latest_model(p.conn, KIND) is not None
     return resolve(access, thresholds) if trained else None
+
+
+def after_removal(access: Access, thresholds: Thresholds, entities: set[str]
+                  ) -> ResolveSummary:
+    """Records were removed (`emco retention run`): recompute the entities from the
+    standing judgements (a purged record may have been what joined two others), then tell
+    the stages that work on entities, as a resolution run does: the entities of the
+    removed records, and any that split, changed."""
+    summary = ResolveSummary()
+    event = AuditEvent(AuditAction.RESOLVE_RUN, query={"removed_from": len(entities)})
+    with access.writing(Permission.RESOLVE_RUN, event) as p:
+        changed = _recluster(p.conn, access.db, thresholds, summary)
+        event.result_count = summary.changed
+    _notify(access, changed | entities)
+    return summary

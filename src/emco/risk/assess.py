@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection
 
-from emco.access import policy
+from emco.access import handling, policy
 from emco.access.audit import AuditEvent
 from emco.access.gate import Access
 from emco.alerts.service import Recipient, raise_alert
@@ -171,17 +171,30 @@ def _tell(conn: Connection, summary: AssessSummary, scored: Scored, catalogue: C
     for f in findings:
         mine = parts[parts["entity_id"] == f.entity_id].sort_values(
             "contribution", ascending=False)
+        # The service is not told what other services' H2 records hold (not passed to it).
+        hidden = handling.withheld_from(conn, f.agency, [
+            *mine["record_id"].dropna(), *mine["source_record_id"].dropna()])
+        shown = mine[~(mine["record_id"].isin(list(hidden))
+                       | mine["source_record_id"].isin(list(hidden)))]
+        met = {c for t in set(shown["type"]) if t in catalogue.signals
+               for c in catalogue.signals[t].criteria}
         signals = [{"type": r.type, "label": catalogue.label(r.type), "agency": r.agency_code,
                     "date": None if pd.isna(r.observed_on) else str(r.observed_on),
                     "grade": r.grade} for r in mine.itertuples(index=False)]
         d = f.declaration
-        told = {"entity": f.entity_id, "agency": f.agency, "assessment": {
+        told: dict[str, Any] = {"entity": f.entity_id, "agency": f.agency, "assessment": {
             "level": f.level, "escort_called_for": catalogue.escort_for(f.level),
-            "criteria": list(f.criteria), "catalogue_version": catalogue.version},
+            "criteria": [c for c in f.criteria if not hidden or c in met],
+            "catalogue_version": catalogue.version},
             "declared": {"escort": d.escort, "dps": d.dps, "watch": d.watch,
                          "declaration": d.id},
-            "reasons": list(f.reasons), "signals": signals}
-        staff_view = {**told, "signals": [
+            "reasons": list(f.reasons), "signals": [
+                s for s, r in zip(signals, mine.itertuples(index=False), strict=True)
+                if not ((not pd.isna(r.record_id) and int(r.record_id) in hidden)
+                        or (not pd.isna(r.source_record_id)
+                            and int(r.source_record_id) in hidden))]}
+        staff_view = {**told, "assessment": {**told["assessment"],
+                                             "criteria": list(f.criteria)}, "signals": [
             {**s, "record": None if pd.isna(r.record_id) else int(r.record_id),
              "source_record": None if pd.isna(r.source_record_id) else
              int(r.source_record_id), "detail": r.detail}

@@ -11,15 +11,17 @@ the gate.
   tells them (type, service, date, grade) and its own declarations and decisions.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from emco.access import handling
 from emco.access.audit import AuditEvent
 from emco.access.gate import Access
 from emco.errors import BadInput, Forbidden, NotFound
 from emco.i18n import N_
 from emco.model.enums import AlertKind, AuditAction, Permission
+from emco.risk import catalogue as catalogues
 from emco.risk.assess import alert_key
 from emco.risk.catalogue import UNKNOWN
 from emco.store import agencies
@@ -112,9 +114,10 @@ class Explanation:
     declarations: list[dict[str, Any]]
     decisions: list[dict[str, Any]]
     full_picture: bool
+    withheld: frozenset[int] = frozenset()  # other services' H2 records not passed
 
     def to_dict(self) -> dict[str, Any]:
-        a = self.latest
+        a, before = self._seen(self.latest), self._seen(self.previous)
         parts = a.parts if a else []
         if not self.full_picture:  # as an alert tells them: no other service's record ids
             parts = [{k: part[k] for k in ("type", "agency", "date", "grade",
@@ -123,9 +126,27 @@ class Explanation:
                 "score": a.score if a else None, "criteria": a.criteria if a else [],
                 "catalogue_version": a.catalogue_version if a else None,
                 "assessed_at": a.at.isoformat() if a else None, "signals": parts,
-                "changes": changes(self.previous, a) if self.full_picture or a is None
-                else _public_changes(changes(self.previous, a)),
+                "changes": changes(before, a) if self.full_picture or a is None
+                else _public_changes(changes(before, a)),
                 "declarations": self.declarations, "decisions": self.decisions}
+
+    def _seen(self, a: AssessmentRow | None) -> AssessmentRow | None:
+        """The assessment without the signals resting on withheld H2 records, and without
+        the criteria only those signals met (the level and score stay: they are the
+        staff's assessment, not another service's fact)."""
+        if a is None or not self.withheld:
+            return a
+        kept = [p for p in a.parts if not handling.part_withheld(p, set(self.withheld))]
+        if len(kept) == len(a.parts):
+            return a
+        met = catalogue_criteria({p["type"] for p in kept})
+        return replace(a, parts=kept, criteria=[c for c in a.criteria if c in met])
+
+
+def catalogue_criteria(types: set[str]) -> set[str]:
+    """The special-detainee criteria signals of these types meet (packaged catalogue)."""
+    signals = catalogues.packaged().signals
+    return {c for t in types if t in signals for c in signals[t].criteria}
 
 
 def explain(access: Access, entity: str) -> Explanation:
@@ -146,9 +167,13 @@ def explain(access: Access, entity: str) -> Explanation:
         decided = [{"agency": d.agency, "decision": d.decision, "motif": d.motif,
                     "alert": d.alert_id, "author": d.author, "at": d.at.isoformat()}
                    for d in repo.decisions(p.conn, entity) if full or d.agency in own]
+        ids = {part.get(k) for row in rows for part in row.parts
+               for k in ("record", "source_record")}
+        hidden = set() if full else handling.withheld_from(
+            p.conn, access.principal.agency, ids)
         p.event.result_count = 1
     return Explanation(entity, rows[0] if rows else None, rows[1] if len(rows) > 1 else None,
-                       declared, decided, full)
+                       declared, decided, full, frozenset(hidden))
 
 
 def last_run(access: Access) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -262,13 +262,26 @@ def edges_touching(conn: Connection, scope: RecordScope, entity_ids: Iterable[st
                 or_(network_edges.c.source.in_(part), network_edges.c.target.in_(part)))
         query = select(network_edges).where(ends, edge_scope(scope))
         for row in conn.execute(query).mappings():
-            found[row["id"]] = _edge(row)
+            found[row["id"]] = _as_seen(_edge(row), scope)
     return list(found.values())
 
 
 def all_edges(conn: Connection, scope: RecordScope) -> list[EdgeRow]:
     query = select(network_edges).where(edge_scope(scope)).order_by(network_edges.c.id)
-    return [_edge(r) for r in conn.execute(query).mappings()]
+    return [_as_seen(_edge(r), scope) for r in conn.execute(query).mappings()]
+
+
+def _as_seen(edge: EdgeRow, scope: RecordScope) -> EdgeRow:
+    """An edge of another service seen only through records passed to the reader shows
+    those records alone: its weight and count shrink to their share, its other evidence
+    is left out (the other statements behind it were not passed)."""
+    if scope.agencies is None or edge.agency_code in scope.agencies:
+        return edge
+    kept = [e for e in edge.evidence if e.startswith("record:")
+            and e[7:].isdigit() and int(e[7:]) in scope.granted]
+    share = len(kept) / max(edge.count, 1)
+    return replace(edge, weight=round(edge.weight * share, 3), count=len(kept),
+                   evidence=kept)
 
 
 def _edge(row: Any) -> EdgeRow:

@@ -40,11 +40,27 @@ STREAM_ROWS = 10_000  # rows fetched at a time when streaming a whole table
 def scope_filter(scope: RecordScope, table: Table = records) -> ColumnElement[bool]:
     """The rows of `table` a scope sees, by their service (`agency_code`) and protection
     mention (`protection`): records, and the rows derived from them (call and network
-    edges) that carry both."""
-    clauses = [table.c.protection.in_(sorted(scope.protections))]
+    edges) that carry both. Records passed to the reader's service by their owner
+    (`scope.granted`) are in sight too, and so are the network edges they are evidence
+    of (`emco.store.networks` shows such an edge with that evidence only); call edges
+    come from call files, not records, and follow their service alone."""
+    clauses: list[ColumnElement[bool]] = [table.c.protection.in_(sorted(scope.protections))]
     if scope.agencies is not None:
-        clauses.append(table.c.agency_code.in_(sorted(scope.agencies)))
+        own = table.c.agency_code.in_(sorted(scope.agencies))
+        granted = _granted(scope, table)
+        clauses.append(own if granted is None else or_(own, granted))
     return and_(*clauses)
+
+
+def _granted(scope: RecordScope, table: Table) -> ColumnElement[bool] | None:
+    if not scope.granted:
+        return None
+    ids = sorted(scope.granted)
+    if table is records:
+        return records.c.id.in_(ids)
+    if "evidence" in table.c:  # a JSON list of "record:ID" strings
+        return or_(*(table.c.evidence.like(f'%"record:{i}"%') for i in ids))
+    return None
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -127,6 +143,12 @@ def get(conn: Connection, scope: RecordScope, record_id: int) -> RecordView | No
     return RecordView(summary=_summary(row), batch=row["batch_id"],
                       ingested_at=row["ingested_at"], facts=facts,
                       referenced_by=[_summary(r) for r in back])
+
+
+def schema_of(conn: Connection, scope: RecordScope, record_id: int) -> str | None:
+    """The FtM schema of a record in scope; None when it is absent or out of sight."""
+    return conn.execute(select(records.c.schema).where(records.c.id == record_id,
+                                                       scope_filter(scope))).scalar()
 
 
 def _by_source_ids(conn: Connection, scope: RecordScope, agency: str, source_ids: list[str]

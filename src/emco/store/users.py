@@ -1,7 +1,7 @@
 """Repository of user accounts and their web sessions."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -22,6 +22,12 @@ class UserRow:
     password_hash: str
     locale: str | None
     active: bool
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    totp_secret: str | None = None
+    totp_enrolled: bool = False
+    totp_last_step: int | None = None
+    concurrent_sessions: bool = False
 
     def principal(self) -> Principal:
         return Principal(username=self.username, agency=self.agency, roles=self.roles,
@@ -33,7 +39,17 @@ def _user(row: Any) -> UserRow:
                    agency=row["agency_code"],
                    roles=frozenset(Role(r) for r in row["roles"].split(",") if r),
                    clearance=Protection(row["clearance"]), password_hash=row["password_hash"],
-                   locale=row["locale"], active=bool(row["active"]))
+                   locale=row["locale"], active=bool(row["active"]),
+                   failed_logins=row["failed_logins"], locked_until=_aware(row["locked_until"]),
+                   totp_secret=row["totp_secret"],
+                   totp_enrolled=row["totp_enrolled_at"] is not None,
+                   totp_last_step=row["totp_last_step"],
+                   concurrent_sessions=bool(row["concurrent_sessions"]))
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite gives back naive datetimes; every time the store keeps is UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def by_username(conn: Connection, username: str) -> UserRow | None:
@@ -64,15 +80,63 @@ def set_locale(conn: Connection, user_id: int, locale: str) -> None:
     conn.execute(update(users).where(users.c.id == user_id).values(locale=locale))
 
 
-def open_session(conn: Connection, token_hash: str, user_id: int, now: datetime) -> None:
+def open_session(conn: Connection, token_hash: str, user_id: int, now: datetime,
+                 pending: bool = False) -> None:
     conn.execute(insert(sessions).values(token_hash=token_hash, user_id=user_id,
-                                         created_at=now, last_seen_at=now))
+                                         created_at=now, last_seen_at=now, pending=pending))
 
 
-def session(conn: Connection, token_hash: str) -> dict[str, Any] | None:
-    row = conn.execute(select(sessions).where(sessions.c.token_hash == token_hash,
-                                              sessions.c.ended_at.is_(None))).mappings().first()
+def session(conn: Connection, token_hash: str, pending: bool = False) -> dict[str, Any] | None:
+    """An open session: a full one, or (`pending`) one waiting for its second factor."""
+    row = conn.execute(select(sessions).where(
+        sessions.c.token_hash == token_hash, sessions.c.ended_at.is_(None),
+        sessions.c.pending == pending)).mappings().first()
     return dict(row) if row else None
+
+
+def end_user_sessions(conn: Connection, user_id: int, now: datetime) -> int:
+    """End every open session of a user; returns how many."""
+    result = conn.execute(update(sessions).where(
+        sessions.c.user_id == user_id, sessions.c.ended_at.is_(None)).values(ended_at=now))
+    return int(result.rowcount)
+
+
+def record_failure(conn: Connection, user_id: int, now: datetime, max_failures: int,
+                   lockout: timedelta) -> bool:
+    """Count a failed login; lock the account at the `max_failures`-th. True if it locked."""
+    conn.execute(update(users).where(users.c.id == user_id)
+                 .values(failed_logins=users.c.failed_logins + 1))
+    locked = conn.execute(update(users).where(
+        users.c.id == user_id, users.c.failed_logins >= max_failures).values(
+        failed_logins=0, locked_until=now + lockout))
+    return bool(locked.rowcount)
+
+
+def clear_failures(conn: Connection, user_id: int) -> None:
+    conn.execute(update(users).where(users.c.id == user_id)
+                 .values(failed_logins=0, locked_until=None))
+
+
+def set_totp(conn: Connection, user_id: int, secret: str | None,
+             enrolled_at: datetime | None) -> None:
+    """Store a second-factor secret (enrolled or not yet), or clear it with None."""
+    conn.execute(update(users).where(users.c.id == user_id).values(
+        totp_secret=secret, totp_enrolled_at=enrolled_at, totp_last_step=None))
+
+
+def accept_totp_step(conn: Connection, user_id: int, step: int) -> bool:
+    """Mark a code's time step used, unless this or a later one already was: of two
+    requests racing with the same code, one wins."""
+    result = conn.execute(update(users).where(
+        users.c.id == user_id,
+        (users.c.totp_last_step.is_(None)) | (users.c.totp_last_step < step)).values(
+        totp_last_step=step))
+    return bool(result.rowcount)
+
+
+def set_concurrent_sessions(conn: Connection, user_id: int, allowed: bool) -> None:
+    conn.execute(update(users).where(users.c.id == user_id)
+                 .values(concurrent_sessions=allowed))
 
 
 def touch_session(conn: Connection, token_hash: str, now: datetime) -> None:

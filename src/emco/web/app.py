@@ -14,24 +14,31 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from emco.alerts.worker import AlertWorker
+from emco.api.account import router as account_api
 from emco.api.alerts import router as alerts_api
+from emco.api.audit import router as audit_api
 from emco.api.deconflict import router as deconflict_api
+from emco.api.handling import router as handling_api
 from emco.api.networks import router as networks_api
 from emco.api.operations import router as operations_api
 from emco.api.risk import router as risk_api
 from emco.api.routes import router as api_router
-from emco.errors import EmcoError, Unauthenticated
-from emco.i18n import N_, translate
+from emco.errors import EmcoError, TooManyRequests, Unauthenticated
+from emco.i18n import N_, Message, translate
 from emco.settings import Settings
 from emco.store.db import Database
 from emco.store.migrate import require_current
+from emco.web import account as account_pages
 from emco.web import alerts as alerts_pages
+from emco.web import audit as audit_pages
 from emco.web import deconflict as deconflict_pages
+from emco.web import handling as handling_pages
 from emco.web import networks as networks_pages
 from emco.web import operations as operations_pages
 from emco.web import pages
 from emco.web import risk as risk_pages
 from emco.web.deps import locale_of
+from emco.web.limits import Limits
 from emco.web.render import render
 from emco.web.security import SecurityHeaders, add_headers
 
@@ -49,26 +56,33 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
                   openapi_url="/api/openapi.json",
                   description="Records shared by the services of the organised-crime "
                               "coordination staff. Every call is checked and audited.",
-                  lifespan=_lifespan)
+                  lifespan=_lifespan, max_body_size=settings.max_request_bytes)
     app.state.settings = settings
     app.state.db = db
     app.state.alert_worker = AlertWorker(db, settings.alert_worker_seconds,
                                          settings.webhook_timeout_seconds) \
         if settings.alert_worker_seconds else None
+    app.state.limits = Limits.of(settings)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api_router)
+    app.include_router(account_api)
     app.include_router(deconflict_api)
     app.include_router(operations_api)
     app.include_router(alerts_api)
     app.include_router(networks_api)
     app.include_router(risk_api)
+    app.include_router(audit_api)
+    app.include_router(handling_api)
+    app.include_router(account_pages.router)
     app.include_router(pages.router)
     app.include_router(alerts_pages.router)
     app.include_router(deconflict_pages.router)
     app.include_router(operations_pages.router)
     app.include_router(networks_pages.router)
     app.include_router(risk_pages.router)
+    app.include_router(audit_pages.router)
+    app.include_router(handling_pages.router)
     _error_map(app)
     return app
 
@@ -98,7 +112,11 @@ def _error_map(app: FastAPI) -> None:
         if isinstance(exc, Unauthenticated) and not _wants_json(request):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={_quote(target)}", status_code=303)
-        return _error(request, exc.status_code, exc.message, exc.field, type(exc).__name__)
+        response = _error(request, exc.status_code, exc.message, exc.field,
+                          type(exc).__name__)
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
@@ -112,7 +130,8 @@ def _error_map(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        message = HTTP_MESSAGES.get(exc.status_code) or str(exc.detail)
+        detail = exc.detail if isinstance(exc.detail, Message) else str(exc.detail)
+        message = HTTP_MESSAGES.get(exc.status_code) or detail
         return _error(request, exc.status_code, message, None, "HTTPError")
 
     @app.exception_handler(Exception)

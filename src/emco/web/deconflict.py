@@ -24,6 +24,7 @@ from emco.i18n import N_
 from emco.model.enums import InvestigationStatus, Protection, TargetKind
 from emco.web.deps import (
     AccessDep,
+    LimitsDep,
     PrincipalDep,
     SettingsDep,
     ThresholdsDep,
@@ -181,12 +182,14 @@ def hits_page(request: Request, principal: PrincipalDep) -> Response:
 
 @router.post("/hits")
 def hits_submit(request: Request, access: AccessDep, settings: SettingsDep,
-                thresholds: ThresholdsDep, kind: Annotated[str, Form(max_length=16)],
+                thresholds: ThresholdsDep, limits: LimitsDep,
+                kind: Annotated[str, Form(max_length=16)],
                 value: Text = "", birth_date: Text = "", phone: Text = "",
                 csrf_token: Token = "") -> Response:
     check_csrf(request, csrf_token)
     form = {"kind": kind, "value": value, "birth_date": birth_date, "phone": phone}
     try:
+        limits.hit_query(access.db, access.principal)
         result = hit(access, kind, _person_or_value(kind, value, birth_date, phone),
                      settings.default_region, thresholds)
     except FORM_ERRORS as exc:

@@ -5,14 +5,16 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from emco.access import auth
+from emco.access import auth, tokens
 from emco.access.gate import Access
-from emco.i18n import pick_locale
+from emco.errors import Unauthenticated
+from emco.i18n import N_, pick_locale
 from emco.model.types import Principal
 from emco.resolve.service import Thresholds
 from emco.settings import Settings
 from emco.store import agencies
 from emco.store.db import Database
+from emco.web.limits import Limits
 
 SESSION_COOKIE = "emco_session"
 LOCALE_COOKIE = "emco_lang"
@@ -34,6 +36,11 @@ def current_principal(request: Request) -> Principal:
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     settings = get_settings(request)
+    bearer = _bearer(request)
+    if bearer is not None:
+        principal = tokens.principal_of(get_db(request), bearer)
+        request.state.principal = principal
+        return principal
     token = request.cookies.get(SESSION_COOKIE, "")
     principal, locale = auth.session_principal(
         get_db(request), token, idle=timedelta(minutes=settings.session_idle_minutes),
@@ -41,6 +48,30 @@ def current_principal(request: Request) -> Principal:
     request.state.principal = principal
     request.state.user_locale = locale
     return principal
+
+
+def _bearer(request: Request) -> str | None:
+    """The service token of an API call (`Authorization: Bearer ...`), if it carries one;
+    pages are for people and read only the session cookie."""
+    if not request.url.path.startswith("/api/"):
+        return None
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthenticated(N_("the Authorization header takes a bearer token: "
+                                 "Bearer emco_..."), field="Authorization")
+    return value.strip()
+
+
+def get_limits(request: Request) -> Limits:
+    limits: Limits = request.app.state.limits
+    return limits
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "?"
 
 
 def get_access(request: Request) -> Access:
@@ -74,3 +105,4 @@ def registrable_services(access: Access) -> list[str]:
         codes = [a.code for a in agencies.all_agencies(conn) if not a.is_staff]
     own = access.principal.agency
     return codes if access.scope.agencies is None else [c for c in codes if c == own]
+LimitsDep = Annotated[Limits, Depends(get_limits)]

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from emco.access import auth, records
+from emco.access import records
 from emco.api.routes import LeftId, RecordId, RightId
 from emco.api.schemas import (
     NO_NUL,
@@ -16,16 +16,13 @@ from emco.api.schemas import (
     ReviewQueueOut,
     SearchOut,
 )
-from emco.errors import Unauthenticated
+from emco.errors import BadInput
 from emco.i18n import LOCALES
 from emco.model.enums import Verdict
 from emco.resolve import review
 from emco.resolve.review import COMPARISON_LABELS, LEVEL_LABELS
 from emco.web.deps import (
-    SESSION_COOKIE,
     AccessDep,
-    DatabaseDep,
-    PrincipalDep,
     SettingsDep,
     ThresholdsDep,
 )
@@ -37,50 +34,9 @@ QUEUE_PAGE = 50  # pairs listed per page of the queue
 Position = Annotated[int | None, Query(ge=0, le=1_000_000)]
 
 
-def _safe_next(target: str | None) -> str:
-    """Only local paths, so a login link cannot send the user elsewhere."""
-    if (target and target.startswith("/") and not target.startswith("//")
-            and "\\" not in target):  # browsers read "/\\host" as another site
-        return target
-    return "/search"
-
-
 @router.get("/")
 def home() -> Response:
     return RedirectResponse("/search", status_code=303)
-
-
-@router.get("/login")
-def login_page(request: Request, next: str | None = None) -> Response:
-    return render(request, "login.html", {"next": _safe_next(next), "error": None})
-
-
-@router.post("/login")
-def login_submit(request: Request, db: DatabaseDep, settings: SettingsDep,
-                 username: Annotated[str, Form(max_length=100, pattern=NO_NUL)],
-                 password: Annotated[str, Form(max_length=1000)],
-                 csrf_token: Annotated[str, Form(max_length=100)] = "",
-                 next: Annotated[str, Form(max_length=2000)] = "/search") -> Response:
-    check_csrf(request, csrf_token)
-    try:
-        token, _ = auth.login(db, username.strip(), password)
-    except Unauthenticated as exc:
-        return render(request, "login.html", {"next": _safe_next(next), "error": exc.message,
-                                              "username": username}, status_code=401)
-    response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
-                        secure=settings.secure_cookies)
-    return response
-
-
-@router.post("/logout")
-def logout(request: Request, db: DatabaseDep, principal: PrincipalDep,
-           csrf_token: Annotated[str, Form(max_length=100)] = "") -> Response:
-    check_csrf(request, csrf_token)
-    auth.logout(db, request.cookies.get(SESSION_COOKIE, ""), principal)
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
-    return response
 
 
 @router.get("/search")
@@ -89,23 +45,41 @@ def search_page(request: Request, access: AccessDep, settings: SettingsDep,
                 motif: Annotated[str, Query(max_length=500, pattern=NO_NUL)] = "",
                 case_ref: Annotated[str, Query(max_length=100, pattern=NO_NUL)] = "") -> Response:
     context: dict[str, object] = {"q": q, "motif": motif, "case_ref": case_ref,
-                                  "results": None}
+                                  "results": None, "error": None, "why": ""}
     twin = None
     if q.strip():
-        found = records.search(access, q, region=settings.default_region,
-                               motif=motif or None, case_ref=case_ref or None)
+        why = {"motif": motif, "case_ref": case_ref}
+        try:
+            found = records.search(access, q, region=settings.default_region,
+                                   motif=motif or None, case_ref=case_ref or None)
+        except BadInput as exc:  # shown beside the form, what was typed kept
+            context["error"] = exc
+            return render(request, "search.html", context, status_code=exc.status_code)
         context["results"] = SearchOut.of(found)
-        twin = "/api/v1/records?" + urlencode({"q": q})
+        context["why"] = "?" + urlencode(why)  # carried along by the record links
+        twin = "/api/v1/records?" + urlencode({"q": q, **why})
     return render(request, "search.html", context, json_twin=twin)
 
 
 @router.get("/records/{record_id}")
-def record_page(request: Request, access: AccessDep, record_id: RecordId) -> Response:
-    view = records.read(access, record_id)
-    entity = EntityOut.of(review.record_entity(access, record_id))
+def record_page(request: Request, access: AccessDep, record_id: RecordId,
+                motif: Annotated[str, Query(max_length=500, pattern=NO_NUL)] = "",
+                case_ref: Annotated[str, Query(max_length=100, pattern=NO_NUL)] = ""
+                ) -> Response:
+    """A record and its entity; a Person record asks first for the motif and the case
+    reference of the look (a small form), which the links from a search carry along."""
+    if not (motif.strip() and case_ref.strip()) and records.needs_motif(access, record_id):
+        return render(request, "handling_motif.html", {
+            "record_id": record_id, "motif": motif, "case_ref": case_ref})
+    view = records.read(access, record_id, motif=motif or None, case_ref=case_ref or None)
+    entity = EntityOut.of(review.record_entity(access, record_id, motif=motif or None,
+                                               case_ref=case_ref or None))
+    why = {"motif": motif, "case_ref": case_ref} if motif else {}
     return render(request, "record.html", {"record": RecordDetail.of_view(view),
-                                           "entity": entity},
-                  json_twin=f"/api/v1/records/{record_id}")
+                                           "entity": entity, "motif": motif,
+                                           "case_ref": case_ref},
+                  json_twin=f"/api/v1/records/{record_id}"
+                  + (f"?{urlencode(why)}" if why else ""))
 
 
 # Review of the pairs the model was unsure of. A decision is posted, then the browser goes
