@@ -22,6 +22,7 @@ from emco.access import audit
 from emco.access.gate import Access
 from emco.errors import BadInput, Conflict, Forbidden, NotFound
 from emco.model.enums import Protection, Role
+from emco.resolve.service import Thresholds
 from emco.retention import Rules
 from emco.settings import Settings
 from emco.store import tables as t
@@ -146,7 +147,8 @@ def test_purge_removes_every_row_naming_the_record(db: Database, settings: Setti
             "network_edges.evidence", "assessments.parts"} <= set(before)
     kept_before = _naming(db, ids["new"])
     operator = Access(db, factories.principal("EMCO", Role.OPERATOR, clearance=Protection.DR))
-    summary = retention.run(_admin(db), RULES, today=TODAY, follow=operator)
+    follow = retention.FollowUp(operator, Thresholds(0.5, 0.2))
+    summary = retention.run(_admin(db), RULES, today=TODAY, follow=follow)
     assert (summary.purged, summary.reviews_created) == (1, 0)
     assert summary.entities_changed >= 1  # the stages were told (E00000001 lost a record)
     assert _audit(db, "resolve:batch:run")  # re-resolved, as after an ingest

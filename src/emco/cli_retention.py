@@ -61,7 +61,8 @@ def run_cmd(today: Annotated[str | None, typer.Option(help="Apply the rules as o
     db = store()
     summary = retention.run(staff(db, Role.ADMIN, Protection.DR),
                             retention.Rules.of(settings), today=_day(today, "today"),
-                            dry_run=dry_run, follow=staff(db), thresholds=Thresholds.of(settings))
+                            dry_run=dry_run,
+                            follow=retention.FollowUp(staff(db), Thresholds.of(settings)))
     if as_json:
         print_json(summary.to_dict())
         return
@@ -99,7 +100,7 @@ def decide_cmd(review: Annotated[int, typer.Argument(help="The review's number."
     db = store()
     found = retention.decide(_reviewer(db, agency), review,
                              keep_until=_day(keep_until, "keep-until"), purge=purge,
-                             follow=staff(db), thresholds=Thresholds.of(settings))
+                             follow=retention.FollowUp(staff(db), Thresholds.of(settings)))
     what = "purged" if purge else f"kept until {keep_until}"
     out.print(f"Review {review}: record {found.record_id} ({found.agency}:{found.source_id}) "
               f"{what}.", highlight=False)

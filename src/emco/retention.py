@@ -52,6 +52,15 @@ class Rules:
         return cls(settings.review_agencies, settings.audit_retention_years)
 
 
+@dataclass(frozen=True)
+class FollowUp:
+    """Who re-resolves the entities a purge touched (the staff's operator), and with which
+    thresholds; the stages that depend on entities are then told."""
+
+    access: Access
+    thresholds: Thresholds
+
+
 @dataclass
 class RetentionSummary:
     today: date
@@ -69,10 +78,9 @@ class RetentionSummary:
 
 
 def run(access: Access, rules: Rules, *, today: date | None = None, dry_run: bool = False,
-        follow: Access | None = None, thresholds: Thresholds | None = None,
-        batch: int = BATCH) -> RetentionSummary:
-    """Apply the retention rules as of `today`. `follow` (the staff's operator) re-resolves
-    and tells the stages that depend on records; without it they catch up at their next run.
+        follow: FollowUp | None = None, batch: int = BATCH) -> RetentionSummary:
+    """Apply the retention rules as of `today`. `follow` re-resolves and tells the stages
+    that depend on records; without it they catch up at their next run.
     A dry run writes nothing but its own audit row, and says what a run would do."""
     today = today or datetime.now(UTC).date()
     summary = RetentionSummary(today, dry_run)
@@ -96,7 +104,7 @@ def run(access: Access, rules: Rules, *, today: date | None = None, dry_run: boo
             entities |= _apply(p, access, rules, again, today, summary)
     _purge_audit(access, rules, today, dry_run, summary)
     if entities and follow is not None and not dry_run:
-        changed = after_removal(follow, thresholds or Thresholds(0.5, 0.2), entities)
+        changed = after_removal(follow.access, follow.thresholds, entities)
         summary.entities_changed = len(entities) + changed.changed
     summary.seconds = round(time.perf_counter() - started, 3)
     event.result_count = summary.purged
@@ -214,8 +222,8 @@ def reviews(access: Access, due_only: bool = True) -> list[Review]:
 
 
 def decide(access: Access, review_id: int, *, keep_until: date | None = None,
-           purge: bool = False, today: date | None = None, follow: Access | None = None,
-           thresholds: Thresholds | None = None) -> Review:
+           purge: bool = False, today: date | None = None, follow: FollowUp | None = None
+           ) -> Review:
     """Keep the record of a due review until `keep_until`, or `purge` it now (with what
     derives from it, audited as by `run`). Returns the review as it was."""
     today = today or datetime.now(UTC).date()
@@ -243,5 +251,5 @@ def decide(access: Access, review_id: int, *, keep_until: date | None = None,
         if purge:
             entities = _purge(p, access, [found], now)
     if entities and follow is not None:
-        after_removal(follow, thresholds or Thresholds(0.5, 0.2), entities)
+        after_removal(follow.access, follow.thresholds, entities)
     return found

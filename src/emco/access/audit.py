@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from emco.model.enums import AuditAction, Outcome
 from emco.model.types import Principal
 from emco.store import audit as store
+from emco.store.db import utc
 
 HASHED_FIELDS = ("seq", "at", "username", "agency_code", "roles", "action", "objects", "motif",
                  "case_ref", "query_hash", "result_count", "outcome", "detail")
@@ -44,9 +45,7 @@ def query_hash(query: dict[str, Any] | None) -> str | None:
 
 def canonical_time(value: datetime) -> str:
     """A time as the hash covers it (and exports give it): UTC, microseconds, "Z"."""
-    if value.tzinfo is None:  # SQLite hands back naive datetimes; they were written in UTC
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def row_hash(prev_hash: str, row: dict[str, Any]) -> str:

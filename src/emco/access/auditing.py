@@ -26,6 +26,7 @@ from emco.i18n import N_
 from emco.model.enums import AuditAction, Outcome, Permission
 from emco.store import audit as store
 from emco.store.audit import AuditFilter
+from emco.store.db import utc
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -103,7 +104,7 @@ def _time(value: str | None, field: str, end: bool) -> datetime | None:
         raise BadInput(N_("%(field)s: not a date (2024-05-31) or a time "
                           "(2024-05-31T14:00:00Z): %(value)s", field=field,
                           value=repr(value[:40])), field=field) from None
-    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    parsed = utc(parsed)  # a time without an offset is UTC
     return parsed + timedelta(microseconds=1) if end else parsed
 
 
@@ -155,7 +156,7 @@ def _lines(access: Access, f: AuditFilter, fmt: str, event: AuditEvent) -> Itera
         if fmt == "csv":
             yield _csv_line(EXPORT_FIELDS)
         with access.db.read() as conn:
-            for row in store.selection(conn, f):
+            for row in store.rows(conn, f):
                 out = exported(row)
                 count += 1
                 yield (_csv_line([_cell(out[k]) for k in EXPORT_FIELDS]) if fmt == "csv"
@@ -181,7 +182,7 @@ def exported(row: dict[str, Any]) -> dict[str, Any]:
 def shown(row: dict[str, Any]) -> dict[str, Any]:
     """A row as a search returns it: `objects` as a list, `at` aware."""
     out = exported(row)
-    out["at"] = datetime.fromisoformat(out["at"].replace("Z", "+00:00"))
+    out["at"] = utc(row["at"])
     try:
         out["objects"] = json.loads(row["objects"])
     except ValueError:  # shown as stored: `verify` names the row

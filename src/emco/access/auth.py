@@ -28,7 +28,7 @@ from emco.model.enums import AuditAction, Outcome, Permission, Protection, Role
 from emco.model.types import Principal
 from emco.settings import Settings
 from emco.store import agencies, users
-from emco.store.db import Database
+from emco.store.db import Database, utc
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
@@ -256,7 +256,7 @@ def _pending_user(db: Database, pending: str) -> users.UserRow:
         user = users.by_id(conn, row["user_id"]) if row else None
     if row is None or user is None or not user.active:
         raise Unauthenticated(N_("please log in"))
-    if now - _aware(row["created_at"]) > PENDING_MAX:
+    if now - utc(row["created_at"]) > PENDING_MAX:
         _end(db, pending)
         raise Unauthenticated(N_("the login took too long; please log in again"))
     return user
@@ -353,7 +353,7 @@ def session_principal(db: Database, token: str, idle: timedelta, max_age: timede
         user = users.by_id(conn, row["user_id"]) if row else None
     if row is None or user is None or not user.active:
         raise Unauthenticated(N_("please log in"))
-    last_seen, created = _aware(row["last_seen_at"]), _aware(row["created_at"])
+    last_seen, created = utc(row["last_seen_at"]), utc(row["created_at"])
     if now - last_seen > idle or now - created > max_age:
         with db.write() as conn:
             users.end_session(conn, digest, now)
@@ -373,6 +373,3 @@ def logout(db: Database, token: str, principal: Principal) -> None:
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

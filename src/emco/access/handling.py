@@ -21,7 +21,7 @@ from typing import Any
 from emco.access import motif as purpose
 from emco.access import policy
 from emco.access.audit import AuditEvent
-from emco.access.gate import Access
+from emco.access.gate import Access, Passage
 from emco.errors import BadInput, Conflict, Forbidden, NotFound
 from emco.i18n import N_
 from emco.model.enums import (
@@ -95,14 +95,15 @@ def _purpose(access: Access, event: AuditEvent, use: HandlingKind, motif: str | 
     """A request states its motif; a judicial one its case reference too."""
     if use is HandlingKind.JUDICIAL:
         return purpose.require(access, event, motif, case_ref)
-    try:
-        why, ref = purpose.clean(motif, case_ref)
-        if why is None:
-            raise BadInput(N_("give the motif of the request"), field="motif")
-    except BadInput as exc:
-        access.record(event, Outcome.DENIED, exc.message)
-        raise
+    why, ref = purpose.audited(access, event, lambda: _motif_given(motif, case_ref))
     event.motif, event.case_ref = why, ref
+    return why, ref
+
+
+def _motif_given(motif: str | None, case_ref: str | None) -> tuple[str, str | None]:
+    why, ref = purpose.clean(motif, case_ref)
+    if why is None:
+        raise BadInput(N_("give the motif of the request"), field="motif")
     return why, ref
 
 
@@ -128,23 +129,14 @@ def decide(access: Access, request_id: int, *, approve: bool, note: str | None =
         access.record(event, Outcome.FAILED, "note too long")
         raise BadInput(N_("a note is at most %(n)s characters", n=MAX_NOTE), field="note")
     with access.writing(Permission.HANDLING_DECIDE, event) as p:
-        found = repo.get(p.conn, request_id)
-        if found is None:
-            raise NotFound(N_("no handling request %(id)s", id=request_id), field="request")
+        found = _get(p.conn, request_id)
         if found.owner_agency != access.principal.agency:
             raise Forbidden(N_("only %(agency)s, which owns the record, decides this request",
                                agency=found.owner_agency))
-        _still_pending(found)
         status = HandlingStatus.APPROVED if approve else HandlingStatus.REFUSED
-        if not repo.decide(p.conn, request_id, status, access.principal.username,
-                           datetime.now(UTC), text):
-            raise Conflict(N_("request %(id)s was decided meanwhile", id=request_id))
         p.event.objects.append(f"record:{found.record_id}")
         p.event.detail = f"{found.kind.value} to {found.for_agency}: {status.value}"
-        p.event.result_count = 1
-        row = repo.get(p.conn, request_id)
-    assert row is not None
-    return row
+        return _close(p, found, status, text, access.principal.username)
 
 
 def withdraw(access: Access, request_id: int) -> RequestRow:
@@ -152,26 +144,32 @@ def withdraw(access: Access, request_id: int) -> RequestRow:
     event = AuditEvent(AuditAction.HANDLING_WITHDRAW,
                        objects=[f"handling_request:{request_id}"])
     with access.writing(Permission.HANDLING_REQUEST, event) as p:
-        found = repo.get(p.conn, request_id)
-        if found is None:
-            raise NotFound(N_("no handling request %(id)s", id=request_id), field="request")
+        found = _get(p.conn, request_id)
         if found.requested_by != access.principal.username:
             raise Forbidden(N_("only %(user)s, who asked, withdraws this request",
                                user=found.requested_by))
-        _still_pending(found)
-        if not repo.decide(p.conn, request_id, HandlingStatus.WITHDRAWN,
-                           access.principal.username, datetime.now(UTC), None):
-            raise Conflict(N_("request %(id)s was decided meanwhile", id=request_id))
-        p.event.result_count = 1
-        row = repo.get(p.conn, request_id)
-    assert row is not None
-    return row
+        return _close(p, found, HandlingStatus.WITHDRAWN, None, access.principal.username)
 
 
-def _still_pending(found: RequestRow) -> None:
+def _get(conn: Any, request_id: int) -> RequestRow:
+    found = repo.get(conn, request_id)
+    if found is None:
+        raise NotFound(N_("no handling request %(id)s", id=request_id), field="request")
+    return found
+
+
+def _close(p: Passage, found: RequestRow, status: HandlingStatus, note: str | None,
+           by: str) -> RequestRow:
+    """Write the decision on a request still pending (a concurrent one may have won)."""
     if found.status is not HandlingStatus.PENDING:
         raise Conflict(N_("request %(id)s is %(status)s, no longer pending",
                           id=found.id, status=found.status.value))
+    if not repo.decide(p.conn, found.id, status, by, datetime.now(UTC), note):
+        raise Conflict(N_("request %(id)s was decided meanwhile", id=found.id))
+    p.event.result_count = 1
+    row = repo.get(p.conn, found.id)
+    assert row is not None
+    return row
 
 
 @dataclass(frozen=True)

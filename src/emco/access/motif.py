@@ -7,6 +7,8 @@ as denied.
 """
 
 import unicodedata
+from collections.abc import Callable
+from typing import TypeVar
 
 from emco.access.audit import AuditEvent
 from emco.access.gate import Access
@@ -18,6 +20,7 @@ MAX_MOTIF = 500
 MAX_CASE_REF = 100
 # The schemata whose records and entities are a person's profile.
 PERSON_SCHEMATA = frozenset({"Person"})
+_T = TypeVar("_T")
 
 
 def _clean(value: str | None, field: str, limit: int, too_long: Message,
@@ -53,14 +56,19 @@ def required(motif: str | None, case_ref: str | None) -> tuple[str, str]:
     return why, ref
 
 
+def audited(access: Access, event: AuditEvent, check: Callable[[], _T]) -> _T:
+    """`check()`; a `BadInput` it raises is audited as denied on `event`, then raised."""
+    try:
+        return check()
+    except BadInput as exc:
+        access.record(event, Outcome.DENIED, exc.message)
+        raise
+
+
 def require(access: Access, event: AuditEvent, motif: str | None, case_ref: str | None
             ) -> tuple[str, str]:
     """`required`, the refusal audited as denied on `event`; the event carries the motif
     and case reference once they are good."""
-    try:
-        why, ref = required(motif, case_ref)
-    except BadInput as exc:
-        access.record(event, Outcome.DENIED, exc.message)
-        raise
+    why, ref = audited(access, event, lambda: required(motif, case_ref))
     event.motif, event.case_ref = why, ref
     return why, ref

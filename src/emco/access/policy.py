@@ -87,13 +87,17 @@ def cleared(principal: Principal) -> frozenset[Protection]:
     return frozenset({Protection.NP})
 
 
+def sees_all(principal: Principal, staff_agencies: frozenset[str]) -> bool:
+    """Whether the principal sees every service's records: the staff's operators."""
+    return principal.has_role(Role.OPERATOR) and principal.agency in staff_agencies
+
+
 def record_scope(principal: Principal, staff_agencies: frozenset[str],
                  granted: frozenset[int] = frozenset()) -> RecordScope:
     """A service sees its own records and those other services passed to it (`granted`:
     their approved dissemination requests); the staff's operators see every service's
     records; everyone within their clearance. `staff_agencies` are the codes of the staff
     itself."""
-    sees_all = principal.has_role(Role.OPERATOR) and principal.agency in staff_agencies
-    if sees_all:
+    if sees_all(principal, staff_agencies):
         return RecordScope(None, cleared(principal))
     return RecordScope(frozenset({principal.agency}), cleared(principal), granted)

@@ -16,7 +16,7 @@ from emco.ingest.normalize import (
     normalize_phone,
     query_tokens,
 )
-from emco.model.enums import AuditAction, Outcome, Permission
+from emco.model.enums import AuditAction, Permission
 from emco.model.records import Key
 from emco.model.types import RecordSummary, RecordView
 from emco.store import records as repo
@@ -106,11 +106,7 @@ def purpose_of(access: Access, event: AuditEvent, record_id: int, motif: str | N
                case_ref: str | None) -> tuple[str | None, str | None]:
     """The motif and case reference of opening a record or its entity: required for a
     Person record (`purpose.require`), optional but well-formed for others."""
-    try:
-        why, ref = purpose.clean(motif, case_ref)
-    except BadInput as exc:
-        access.record(event, Outcome.DENIED, exc.message)
-        raise
+    why, ref = purpose.audited(access, event, lambda: purpose.clean(motif, case_ref))
     if (why is None or ref is None) and needs_motif(access, record_id):
         return purpose.require(access, event, why, ref)
     return why, ref

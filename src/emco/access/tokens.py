@@ -71,12 +71,11 @@ def create(access: Access, *, username: str, name: str, scopes: list[str],
 
 def listing(access: Access, username: str | None = None) -> list[TokenRow]:
     """One's own tokens; anyone's (or everyone's, with None) for a token manager."""
-    own = username in (None, access.principal.username) and not policy.allows(
-        access.principal, Permission.TOKEN_MANAGE)
-    target = access.principal.username if own else username
+    me = access.principal.username
+    target = username if username or policy.allows(access.principal,
+                                                    Permission.TOKEN_MANAGE) else me
     event = AuditEvent(AuditAction.TOKEN_LIST, objects=[f"user:{target}"] if target else [])
-    with access.reading(None if own or target == access.principal.username
-                        else Permission.TOKEN_MANAGE, event) as p:
+    with access.reading(None if target == me else Permission.TOKEN_MANAGE, event) as p:
         if target is None:
             return tokens.of_user(p.conn, None)
         user = users.by_username(p.conn, target)

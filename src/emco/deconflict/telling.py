@@ -30,6 +30,7 @@ from emco.model.types import Principal
 from emco.store import agencies
 from emco.store import investigations as investigations_repo
 from emco.store import operations as repo
+from emco.store.db import utc
 from emco.store.operations import OperationRow
 from emco.store.targets import TargetRow
 
@@ -184,4 +185,4 @@ def _given(t: TargetRow) -> Any:
 
 
 def _iso(value: datetime) -> str:
-    return repo.utc(value).isoformat()
+    return utc(value).isoformat()

@@ -10,7 +10,7 @@ raised or reopened.
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from emco.model.enums import AlertAction, AlertSeverity, AlertState
+from emco.store.db import utc
 from emco.store.tables import alert_deliveries, alert_events, alert_recipients, alerts, webhooks
 
 OPENING = (AlertAction.RAISED.value, AlertAction.REOPENED.value)
@@ -94,15 +95,6 @@ class DeliveryRow:
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
-
-
-def utc(value: datetime) -> datetime:
-    """An aware UTC time: SQLite hands back naive datetimes, written in UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _utc_or_none(value: datetime | None) -> datetime | None:
-    return None if value is None else utc(value)
 
 
 # --- alerts ---------------------------------------------------------------------------------
@@ -378,7 +370,7 @@ def claim(conn: Connection, delivery: DeliveryRow, until: datetime) -> bool:
     done = conn.execute(update(alert_deliveries).where(
         alert_deliveries.c.id == delivery.id, alert_deliveries.c.status == PENDING,
         alert_deliveries.c.attempts == delivery.attempts,
-        alert_deliveries.c.next_attempt_at == _utc_or_none(delivery.next_attempt_at),
+        alert_deliveries.c.next_attempt_at == utc(delivery.next_attempt_at),
     ).values(next_attempt_at=utc(until)))
     return bool(done.rowcount)
 
@@ -387,14 +379,14 @@ def record_attempt(conn: Connection, delivery_id: int, *, status: str, attempts:
                    next_attempt_at: datetime | None, last_error: str | None,
                    sent_at: datetime | None) -> None:
     conn.execute(update(alert_deliveries).where(alert_deliveries.c.id == delivery_id).values(
-        status=status, attempts=attempts, next_attempt_at=_utc_or_none(next_attempt_at),
-        last_error=last_error, sent_at=_utc_or_none(sent_at)))
+        status=status, attempts=attempts, next_attempt_at=utc(next_attempt_at),
+        last_error=last_error, sent_at=utc(sent_at)))
 
 
 def _delivery(r: Any) -> DeliveryRow:
     return DeliveryRow(id=r["id"], alert_id=r["alert_id"], agency=r["agency_code"],
                        event=r["event"], body=r["body"], status=r["status"],
                        attempts=r["attempts"],
-                       next_attempt_at=_utc_or_none(r["next_attempt_at"]),
+                       next_attempt_at=utc(r["next_attempt_at"]),
                        last_error=r["last_error"], created_at=utc(r["created_at"]),
-                       sent_at=_utc_or_none(r["sent_at"]))
+                       sent_at=utc(r["sent_at"]))

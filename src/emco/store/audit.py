@@ -46,32 +46,6 @@ def head(conn: Connection) -> tuple[int, str]:
     return (0, GENESIS) if row is None else (int(row.seq), str(row.hash))
 
 
-def rows(conn: Connection, batch: int = 5000) -> Iterator[dict[str, Any]]:
-    """Every audit row in sequence order, read in batches."""
-    last = -1
-    while True:
-        chunk = conn.execute(
-            select(audit_events).where(audit_events.c.seq > last)
-            .order_by(audit_events.c.seq).limit(batch)
-        ).mappings().all()
-        if not chunk:
-            return
-        for row in chunk:
-            yield dict(row)
-        last = chunk[-1]["seq"]
-
-
-def count(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(audit_events)).scalar_one())
-
-
-def recent(conn: Connection, limit: int) -> list[dict[str, Any]]:
-    query = select(audit_events).order_by(audit_events.c.seq.desc()).limit(limit)
-    return [dict(r) for r in conn.execute(query).mappings()]
-
-
-# --- for the auditors -----------------------------------------------------------------------
-
 @dataclass(frozen=True)
 class AuditFilter:
     """A selection of the log. `action` ending in ":" is a prefix; `obj` is one "kind:id"
@@ -107,6 +81,35 @@ def _where(f: AuditFilter) -> ColumnElement[bool]:
     return and_(true(), *parts)
 
 
+def rows(conn: Connection, f: AuditFilter | None = None, batch: int = 5000
+         ) -> Iterator[dict[str, Any]]:
+    """Every audit row (of the selection `f`, when given) in sequence order, read in
+    batches."""
+    last = -1
+    where = _where(f or AuditFilter())
+    while True:
+        chunk = conn.execute(
+            select(audit_events).where(where, audit_events.c.seq > last)
+            .order_by(audit_events.c.seq).limit(batch)
+        ).mappings().all()
+        if not chunk:
+            return
+        for row in chunk:
+            yield dict(row)
+        last = chunk[-1]["seq"]
+
+
+def count(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(audit_events)).scalar_one())
+
+
+def recent(conn: Connection, limit: int) -> list[dict[str, Any]]:
+    query = select(audit_events).order_by(audit_events.c.seq.desc()).limit(limit)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+# --- for the auditors -----------------------------------------------------------------------
+
 def search(conn: Connection, f: AuditFilter, limit: int, before: int | None
            ) -> list[dict[str, Any]]:
     """The rows of the selection, newest first, older than row `before` when given
@@ -116,20 +119,6 @@ def search(conn: Connection, f: AuditFilter, limit: int, before: int | None
         query = query.where(audit_events.c.seq < before)
     query = query.order_by(audit_events.c.seq.desc()).limit(limit)
     return [dict(r) for r in conn.execute(query).mappings()]
-
-
-def selection(conn: Connection, f: AuditFilter, batch: int = 5000
-              ) -> Iterator[dict[str, Any]]:
-    """Every row of the selection in sequence order, read in batches (for exports)."""
-    last = -1
-    while True:
-        chunk = conn.execute(
-            select(audit_events).where(_where(f), audit_events.c.seq > last)
-            .order_by(audit_events.c.seq).limit(batch)).mappings().all()
-        if not chunk:
-            return
-        yield from (dict(row) for row in chunk)
-        last = chunk[-1]["seq"]
 
 
 # --- keeping period ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from emco.model.enums import BatchStatus, HandlingCode, Protection
 from emco.model.types import RecordScope
-from emco.store.db import Database
+from emco.store.db import Database, utc
 from emco.store.records import STREAM_ROWS, as_date
 from emco.store.records import scope_filter as records_scope
 from emco.store.tables import batches, call_batches, call_edges
@@ -314,8 +314,8 @@ def _batch(row: Any) -> CallBatch:
     return CallBatch(
         id=row["id"], agency_code=row["agency_code"], username=row["username"],
         filename=row["filename"], file_sha256=row["file_sha256"],
-        started_at=_utc(row["started_at"]),
-        finished_at=_utc(row["finished_at"]) if row["finished_at"] else None,
+        started_at=utc(row["started_at"]),
+        finished_at=utc(row["finished_at"]),
         status=row["status"], rows_loaded=row["accepted"], rows_rejected=row["rejected"],
         edges=row["created"], handling=HandlingCode(row["handling"]),
         handling_condition=row["handling_condition"],
@@ -330,11 +330,7 @@ def _edge(row: Any) -> CallEdge:
         id=int(row["id"]), batch_id=row["batch_id"], agency_code=row["agency_code"],
         handling=HandlingCode(row["handling"]), protection=Protection(row["protection"]),
         caller=row["caller"], callee=row["callee"], month=month, calls=int(row["calls"]),
-        seconds=int(row["seconds"]), first_at=_utc(row["first_at"]),
-        last_at=_utc(row["last_at"]), days=int(row["days"]),
+        seconds=int(row["seconds"]), first_at=utc(row["first_at"]),
+        last_at=utc(row["last_at"]), days=int(row["days"]),
         cells=None if row["cells"] is None else int(row["cells"]))
 
-
-def _utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were written in UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

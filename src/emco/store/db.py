@@ -4,7 +4,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event, make_url
 
@@ -118,3 +118,16 @@ def _configure_sqlite(engine: Engine) -> None:
         # at random; readers a small one, so that idle connections hold little memory.
         conn.exec_driver_sql(f"PRAGMA cache_size={WRITE_CACHE if write else READ_CACHE}")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@overload
+def utc(value: datetime) -> datetime: ...
+@overload
+def utc(value: None) -> None: ...
+def utc(value: datetime | None) -> datetime | None:
+    """A stored time as an aware UTC datetime (None stays None). Every time is stored and
+    compared in UTC: SQLite keeps a datetime's text without its offset and hands back
+    naive values."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

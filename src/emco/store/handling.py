@@ -9,12 +9,13 @@ a service, which enter its scope).
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from emco.model.enums import HandlingCode, HandlingKind, HandlingStatus
+from emco.store.db import utc
 from emco.store.tables import handling_requests, records
 
 _PART = 1000  # ids per IN clause
@@ -51,13 +52,6 @@ class RequestRow:
     record: RecordHandling | None = None  # the record's caption and code, when joined
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite gives naive times back: they are UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 def _record(row: Any) -> RecordHandling:
     return RecordHandling(int(row["id"]), row["agency_code"], row["schema"], row["caption"],
                           HandlingCode(row["handling"]), row["handling_condition"],
@@ -65,14 +59,12 @@ def _record(row: Any) -> RecordHandling:
 
 
 def _request(row: Any, record: RecordHandling | None = None) -> RequestRow:
-    requested = _aware(row["requested_at"])
-    assert requested is not None
     return RequestRow(
         id=int(row["id"]), record_id=int(row["record_id"]), kind=HandlingKind(row["kind"]),
         owner_agency=row["owner_agency"], for_agency=row["for_agency"],
         case_ref=row["case_ref"], motif=row["motif"], requested_by=row["requested_by"],
-        requested_at=requested, status=HandlingStatus(row["status"]),
-        decided_by=row["decided_by"], decided_at=_aware(row["decided_at"]),
+        requested_at=utc(row["requested_at"]), status=HandlingStatus(row["status"]),
+        decided_by=row["decided_by"], decided_at=utc(row["decided_at"]),
         decision_note=row["decision_note"], record=record)
 
 

@@ -11,7 +11,7 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -31,6 +31,7 @@ from sqlalchemy import (
 
 from emco.model.enums import ConflictKind, OperationKind, OperationStatus, Protection
 from emco.model.types import RecordScope
+from emco.store.db import utc
 from emco.store.tables import operation_conflicts, operations
 
 # Windows are put in classes by length: class k holds windows of at most 2**k hours, so
@@ -114,11 +115,6 @@ def duration_class(start: datetime, end: datetime) -> int:
     return min(DURATION_CLASSES - 1, math.ceil(math.log2(hours)))
 
 
-
-def utc(value: datetime) -> datetime:
-    """A time as an aware UTC datetime. Every time is stored and compared in UTC: SQLite
-    keeps the text of a datetime without its offset (and hands back naive values)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _row(r: Any) -> OperationRow:

@@ -1,11 +1,12 @@
 """Repository of service API tokens (only their SHA-256 is kept)."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from emco.store.db import utc
 from emco.store.tables import api_tokens, users
 
 
@@ -24,19 +25,14 @@ class TokenRow:
     last_used_at: datetime | None
 
 
-def _aware(value: Any) -> Any:
-    """SQLite gives back naive datetimes; every time the store keeps is UTC."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
 def _row(row: Any) -> TokenRow:
     return TokenRow(id=row["id"], prefix=row["prefix"], name=row["name"],
                     user_id=row["user_id"], username=row["username"],
                     scopes=frozenset(s for s in row["scopes"].split(",") if s),
-                    created_by=row["created_by"], created_at=_aware(row["created_at"]),
-                    expires_at=_aware(row["expires_at"]),
-                    revoked_at=_aware(row["revoked_at"]),
-                    last_used_at=_aware(row["last_used_at"]))
+                    created_by=row["created_by"], created_at=utc(row["created_at"]),
+                    expires_at=utc(row["expires_at"]),
+                    revoked_at=utc(row["revoked_at"]),
+                    last_used_at=utc(row["last_used_at"]))
 
 
 _SELECT = select(api_tokens, users.c.username).join(users, users.c.id == api_tokens.c.user_id)

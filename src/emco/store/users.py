@@ -1,13 +1,14 @@
 """Repository of user accounts and their web sessions."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from emco.model.enums import Protection, Role
 from emco.model.types import Principal
+from emco.store.db import utc
 from emco.store.tables import sessions, users
 
 
@@ -40,16 +41,11 @@ def _user(row: Any) -> UserRow:
                    roles=frozenset(Role(r) for r in row["roles"].split(",") if r),
                    clearance=Protection(row["clearance"]), password_hash=row["password_hash"],
                    locale=row["locale"], active=bool(row["active"]),
-                   failed_logins=row["failed_logins"], locked_until=_aware(row["locked_until"]),
+                   failed_logins=row["failed_logins"], locked_until=utc(row["locked_until"]),
                    totp_secret=row["totp_secret"],
                    totp_enrolled=row["totp_enrolled_at"] is not None,
                    totp_last_step=row["totp_last_step"],
                    concurrent_sessions=bool(row["concurrent_sessions"]))
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite gives back naive datetimes; every time the store keeps is UTC."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def by_username(conn: Connection, username: str) -> UserRow | None:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from emco.access import auth, policy, tokens
+from emco.api.account import TokenId
 from emco.api.schemas import NO_NUL
 from emco.errors import EmcoError, TooManyRequests, Unauthenticated
 from emco.model.enums import Permission
@@ -163,7 +164,7 @@ def token_create(request: Request, access: AccessDep,
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def token_revoke(request: Request, access: AccessDep, token_id: int,
+def token_revoke(request: Request, access: AccessDep, token_id: TokenId,
                  csrf_token: Token = "") -> Response:
     check_csrf(request, csrf_token)
     try:
