@@ -64,12 +64,17 @@ users = Table(
     Column("locked_until", DateTime(timezone=True), nullable=True),
     # The TOTP second factor: the shared secret (base32), when enrolment was confirmed, and
     # the last time step accepted (a code is never accepted twice).
-    Column("totp_secret", String(64), nullable=True),
+    # The secret is stored encrypted with the server key (access/secrets.py).
+    Column("totp_secret", String(255), nullable=True),
     Column("totp_enrolled_at", DateTime(timezone=True), nullable=True),
     Column("totp_last_step", BigInteger, nullable=True),
     # Whether the account may hold more than one session at a time.
     Column("concurrent_sessions", Boolean, nullable=False, default=False,
            server_default=false()),
+    # An account reached through an OpenID Connect provider: the issuer and its subject.
+    Column("oidc_issuer", String(255), nullable=True),
+    Column("oidc_subject", String(255), nullable=True),
+    UniqueConstraint("oidc_issuer", "oidc_subject"),
 )
 
 sessions = Table(
@@ -719,6 +724,7 @@ handling_requests = Table(
     Column("decided_at", DateTime(timezone=True), nullable=True),
     Column("decision_note", Text, nullable=True),
     Index(None, "owner_agency", "status"),
+    Index(None, "for_agency", "status"),
 )
 
 # Records past their retention date that the law asks to review rather than purge: the
