@@ -2,7 +2,8 @@
 
 `Access.reading` and `Access.writing` check the permission, hand the caller a connection
 and the principal's record scope, and write the audit row: in the same transaction as a
-write (both land or neither), right after a read. A denial and a failure are audited too.
+write (both land or neither); after a read, in its transaction on PostgreSQL and right
+after it on SQLite. A denial and a failure are audited too.
 """
 
 from collections.abc import Iterator
@@ -70,13 +71,21 @@ class Access:
         # The scope is read before a connection is held: reading it takes another one,
         # and with every pooled connection held that way the server would stall.
         scope = self.scope
+        # On PostgreSQL the audit row lands in the reading's own transaction: one
+        # connection and one commit rather than two (the head of the chain is locked only
+        # from the append to that commit). SQLite takes its write lock when a transaction
+        # begins (`Database.write`), which a reading must not, so there it follows apart.
+        together = not self.db.is_sqlite
         try:
             with self.db.read() as conn:
                 yield Passage(conn, scope, event)
+                if together:
+                    audit.append(conn, self.principal, event)
         except Exception as exc:
             self.record(event, _outcome(exc), _detail(exc))
             raise
-        self.record(event, event.outcome)
+        if not together:
+            self.record(event, event.outcome)
 
     @contextmanager
     def writing(self, permission: Permission | None, event: AuditEvent) -> Iterator[Passage]:

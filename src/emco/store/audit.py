@@ -36,9 +36,16 @@ def lock_head(conn: Connection) -> tuple[int, str]:
 
 
 def append(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(insert(audit_events).values(**row))
-    conn.execute(update(audit_head).where(audit_head.c.id == 1)
-                 .values(seq=row["seq"], hash=row["hash"]))
+    """Add the row and move the head to it: one statement on PostgreSQL (the insert as a
+    data-modifying CTE of the update), two on SQLite."""
+    added = insert(audit_events).values(**row)
+    moved = update(audit_head).where(audit_head.c.id == 1).values(seq=row["seq"],
+                                                                   hash=row["hash"])
+    if conn.dialect.name == "postgresql":
+        conn.execute(moved.add_cte(added.cte("added")))
+        return
+    conn.execute(added)
+    conn.execute(moved)
 
 
 def head(conn: Connection) -> tuple[int, str]:

@@ -85,10 +85,14 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        # No server-side prepared statements: a generic plan made while a table was
-        # small (a seq scan) would stay in use once bulk loading had grown it.
-        return create_engine(parsed, pool_pre_ping=True,
-                             connect_args={"prepare_threshold": None})
+        # Statements run often are prepared on the server (psycopg's default: from the
+        # fifth run), which spares parsing them again: most of the time of a search that
+        # reads a few rows through a long statement. Each run is still planned for its
+        # parameters with the statistics of the moment (force_custom_plan): a generic
+        # plan made while a table was small (a seq scan) would stay in use once bulk
+        # loading had grown it.
+        return create_engine(parsed, pool_pre_ping=True, connect_args={
+            "options": "-c plan_cache_mode=force_custom_plan"})
     raise BadInput(
         f"EMCO_DATABASE_URL: unsupported database {parsed.get_backend_name()!r}; "
         "use sqlite:///path or postgresql+psycopg://user@host/db",
