@@ -46,6 +46,7 @@ from emco.model.records import ValidRecord
 from emco.model.types import RecordMeta
 from emco.store import agencies
 from emco.store import writing as repo
+from emco.store.db import ANALYZE_AFTER
 from emco.store.writing import BatchInfo, BatchWriter, ChunkCounts
 from emco.workers import in_order
 
@@ -475,3 +476,5 @@ class _ChunkWriter:
             repo.update_batch(p.conn, self.batch.id, status=s.status.value,
                               finished_at=datetime.now(UTC), accepted=s.accepted,
                               rejected=s.rejected, quarantine_path=s.quarantine)
+        if s.accepted >= ANALYZE_AFTER:  # resolution and the checks read what it wrote
+            self.access.db.analyze()

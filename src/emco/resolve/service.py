@@ -56,7 +56,7 @@ from emco.resolve.features import (
 from emco.resolve.model import SHOWN, Score, Scorer
 from emco.settings import Settings
 from emco.store import resolution as repo
-from emco.store.db import Database
+from emco.store.db import ANALYZE_AFTER, Database
 from emco.store.records import Facts
 from emco.workers import in_order
 
@@ -206,6 +206,8 @@ def _finish(access: Access, event: AuditEvent, summary: ResolveSummary, judge: J
         event.result_count = summary.changed
         event.detail = json.dumps({k: v for k, v in summary.to_dict().items()
                                    if k != "seconds"})
+    if summary.changed >= ANALYZE_AFTER:  # the stages below read entities by their ids
+        access.db.analyze()
     _notify(access, changed_entities)
     return summary
 

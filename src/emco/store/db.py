@@ -10,6 +10,9 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event, make_url
 
 from emco.errors import BadInput
 
+ANALYSIS_LIMIT = 1000  # rows SQLite's ANALYZE reads per index: a second at a million records
+ANALYZE_AFTER = 1000  # a batch or a resolution that changed this many records calls `analyze`
+
 
 class Database:
     """One store: an engine, plus transactions that behave alike on both backends."""
@@ -33,6 +36,21 @@ class Database:
             conn.execution_options(emco_write=True)
             with conn.begin():
                 yield conn
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics, after a write that changed much (a batch, a
+        resolution). SQLite keeps none until asked, and without them it may start a
+        join from the wrong table: the search for the entities linked to one entity
+        read every link record (250 ms rather than 5 ms at 100,000 records). SQLite
+        samples at most `ANALYSIS_LIMIT` rows per index; PostgreSQL its own sample."""
+        if self.is_sqlite:
+            with self.write() as conn:
+                conn.exec_driver_sql(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
+                conn.exec_driver_sql("ANALYZE")
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
 
     def bulk_insert(self, conn: Connection, table: Table, columns: Sequence[str],
                     rows: Sequence[Sequence[Any]]) -> None:
