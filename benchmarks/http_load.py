@@ -6,8 +6,11 @@ at 50 concurrent clients, on SQLite and on PostgreSQL.
 
 For each backend: a store with a register of --targets identifiers (built as
 `benchmarks/hits.py` builds it), one liaison account, `emco serve` started as a
-subprocess on a free loopback port, a session opened, then 50 clients posting hit
+subprocess on a free loopback port, a service token made for the account (what a
+service's own system would use: `Authorization: Bearer`), then 50 clients posting hit
 queries (known and unknown identifiers, alternated) for --seconds after a short warm-up.
+The per-user limit on hit queries (`EMCO_HIT_RATE`, 60 a minute by default) is raised
+for the run: what is measured is the server, not the limit.
 The load generator is wrk (Debian package `wrk`) with a Lua script when it is installed,
 otherwise an asyncio client over httpx with the same concurrency; the output says which.
 Every query is audited, so every request is also a write of the audit chain.
@@ -32,9 +35,9 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).parent))
 from hits import build, key_of, phone  # the register of the sibling benchmark
 
-from emco.access import auth
+from emco.access import auth, tokens
 from emco.access.gate import Access
-from emco.model.enums import Protection, Role
+from emco.model.enums import Permission, Protection, Role
 from emco.store.db import Database
 
 PASSWORD = "benchmark password"
@@ -72,7 +75,7 @@ def queries(n_targets: int, count: int = 200) -> list[str]:
 
 def serve(url: str, port: int, data: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "EMCO_DATABASE_URL": url, "EMCO_DATA_DIR": str(data),
-           "EMCO_PORT": str(port)}
+           "EMCO_PORT": str(port), "EMCO_HIT_RATE": "1000000/minute"}
     proc = subprocess.Popen([str(EMCO), "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -86,7 +89,7 @@ def serve(url: str, port: int, data: Path) -> subprocess.Popen[bytes]:
     raise SystemExit("the server did not start")
 
 
-def run_wrk(base: str, cookie: str, bodies: list[str], clients: int, seconds: int
+def run_wrk(base: str, auth_header: str, bodies: list[str], clients: int, seconds: int
             ) -> tuple[int, int, float, float, float, float]:
     script = LUA % ", ".join(json.dumps(b) for b in bodies)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
@@ -94,7 +97,7 @@ def run_wrk(base: str, cookie: str, bodies: list[str], clients: int, seconds: in
     try:
         result = subprocess.run(
             ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s", fh.name,
-             "-H", f"Cookie: {cookie}", "-H", "Content-Type: application/json",
+             "-H", auth_header, "-H", "Content-Type: application/json",
              f"{base}/api/v1/hits"], capture_output=True, text=True, check=True)
     finally:
         os.unlink(fh.name)
@@ -105,7 +108,7 @@ def run_wrk(base: str, cookie: str, bodies: list[str], clients: int, seconds: in
             float(p95) / 1000, float(p99) / 1000)
 
 
-def run_httpx(base: str, cookie: str, bodies: list[str], clients: int, seconds: int
+def run_httpx(base: str, auth_header: str, bodies: list[str], clients: int, seconds: int
               ) -> tuple[int, int, float, float, float, float]:
     async def main() -> tuple[int, int, float, float, float, float]:
         timings: list[float] = []
@@ -113,7 +116,7 @@ def run_httpx(base: str, cookie: str, bodies: list[str], clients: int, seconds: 
         stop = time.monotonic() + seconds
         limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
         async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10,
-                                     headers={"Cookie": cookie,
+                                     headers={"Authorization": auth_header.split(": ")[1],
                                               "Content-Type": "application/json"}) as c:
             async def one(worker: int) -> None:
                 nonlocal errors
@@ -159,23 +162,24 @@ def bench(backend: str, work: Path, n_targets: int, clients: int, seconds: int) 
         auth.create_user(admin_access, username="bench.ofast", display_name="Bench",
                          agency="OFAST", roles=frozenset({Role.LIAISON}),
                          clearance=Protection.NP, password=PASSWORD)
+        token = tokens.create(admin_access, username="bench.ofast", name="load",
+                              scopes=[Permission.HIT_QUERY.value], days=1).secret
         db.dispose()
         port = free_port()
         proc = serve(url, port, work)
         base = f"http://127.0.0.1:{port}"
-        login = httpx.post(f"{base}/api/v1/session", json={"username": "bench.ofast",
-                                                           "password": PASSWORD})
-        login.raise_for_status()
-        cookie = "; ".join(f"{k}={v}" for k, v in login.cookies.items())
+        auth_header = f"Authorization: Bearer {token}"
         bodies = queries(n_targets)
         check = [httpx.post(f"{base}/api/v1/hits", content=b, headers={
-            "Cookie": cookie, "Content-Type": "application/json"}) for b in bodies[:2]]
+            "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            for b in bodies[:2]]
         assert [r.json()["hit"] for r in check] == [False, True], [r.text for r in check]
         assert len(check[0].content) == len(check[1].content)
         runner = run_wrk if shutil.which("wrk") else run_httpx
         tool = "wrk -t2" if runner is run_wrk else "asyncio + httpx"
-        runner(base, cookie, bodies, clients, 3)  # warm-up
-        total, errors, rate, p50, p95, p99 = runner(base, cookie, bodies, clients, seconds)
+        runner(base, auth_header, bodies, clients, 3)  # warm-up
+        total, errors, rate, p50, p95, p99 = runner(base, auth_header, bodies, clients,
+                                                    seconds)
         print(f"  {tool}, {clients} clients, {seconds} s: {rate:,.0f} requests/s "
               f"({total:,} requests, {errors} errors); latency p50 {p50:.1f} ms, "
               f"p95 {p95:.1f} ms, p99 {p99:.1f} ms")

@@ -8,7 +8,8 @@ are migrated once per test process. PostgreSQL is the one on 127.0.0.1:5432 (tru
 or EMCO_TEST_POSTGRES_URL; it must be reachable: storage tests never skip.
 
 Data is made through the platform's own entry points (ingestion, account creation), with
-the small builders of `tests/factories.py`.
+the small builders of `tests/factories.py`. Every test has the same server key (the
+second factor's secrets are sealed with it), from the environment: `server_key`.
 """
 
 import os
@@ -21,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import settings
 
-from emco.settings import Settings
+from emco.settings import Settings, get_settings
 from emco.store import agencies
 from emco.store.db import Database
 from emco.store.migrate import upgrade
@@ -31,6 +32,11 @@ from emco.store.migrate import upgrade
 settings.register_profile("emco", deadline=None)
 settings.load_profile("emco")
 
+SERVER_KEY = "fw-XNcUp205piZKeR7fC0PSiPySycIRtL-bEMxOwozM="  # tests only
+# Set for the whole process, before any fixture (module- and session-scoped ones too, which
+# run before `server_key`), so that no test makes a key file where the tests run.
+os.environ["EMCO_SECRET_KEY"] = SERVER_KEY
+os.environ.pop("EMCO_SECRET_KEY_OLD", None)
 POSTGRES_URL = os.environ.get(
     "EMCO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -103,6 +109,18 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 @pytest.fixture
 def settings(db: Database, tmp_path: Path) -> Settings:
     return Settings(database_url=db.url, data_dir=tmp_path / "var")
+
+
+@pytest.fixture(autouse=True)
+def server_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Second-factor secrets are sealed with the server key (`emco.access.serverkey`),
+    read from the process's settings: every test starts with this one, whatever the test
+    before changed, and with the settings read afresh."""
+    monkeypatch.setenv("EMCO_SECRET_KEY", SERVER_KEY)
+    monkeypatch.delenv("EMCO_SECRET_KEY_OLD", raising=False)
+    get_settings.cache_clear()
+    yield SERVER_KEY
+    get_settings.cache_clear()  # leave no test's settings behind for the next
 
 
 @pytest.fixture(autouse=True)

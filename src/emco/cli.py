@@ -22,6 +22,7 @@ from emco.cli_common import print_json, staff
 from emco.cli_deconflict import deconflict_app, hit_cmd, investigation_app
 from emco.cli_handling import export_app, handling_app, record_app
 from emco.cli_network import network_app
+from emco.cli_oidc import link_oidc_cmd
 from emco.cli_operations import app as operation_app
 from emco.cli_retention import retention_app
 from emco.cli_risk import risk_app
@@ -230,6 +231,9 @@ def user_sessions(
                                    username, concurrent)
     out.print(f"User {username}: {'several sessions' if concurrent else 'one session'} "
               "at a time.")
+
+
+user_app.command("link-oidc")(link_oidc_cmd)
 
 
 @token_app.command("create")

@@ -1,7 +1,7 @@
 """`emco risk`: the consolidated dangerousness assessment (docs/risk.md).
 
     emco risk assess [--json]                  # assess every person, store, raise alerts
-    emco risk explain ENTITY [--json]          # level, score, criteria, signals, changes
+    emco risk explain ENTITY --motif M --case-ref R [--json]  # level, signals, changes
     emco risk declare --agency DAP (--record DAP:SOURCEID | --entity E...) --escort 1 --dps no
     emco risk decide ENTITY --agency DAP --decision keep --motif "..."
 
@@ -55,9 +55,14 @@ def assess_cmd(as_json: JsonFlag = False) -> None:
 
 @risk_app.command("explain")
 def explain_cmd(entity: Annotated[str, typer.Argument(help="A resolved entity id.")],
+                motif: Annotated[str | None, typer.Option(
+                    "--motif", help="Why (at most 500 characters).")] = None,
+                case_ref: Annotated[str | None, typer.Option(
+                    "--case-ref", help="The case it serves (at most 100 characters).")] = None,
                 as_json: JsonFlag = False) -> None:
-    """A person's level, score, criteria, every signal and what changed."""
-    data = explain(staff(store()), entity).to_dict()
+    """A person's level, score, criteria, every signal and what changed (a motif and a
+    case reference required, as for a person's record)."""
+    data = explain(staff(store()), entity, motif=motif, case_ref=case_ref).to_dict()
     if as_json:
         print_json(data)
         return

@@ -57,6 +57,14 @@ class TooManyRequests(EmcoError):
         self.retry_after = retry_after
 
 
+class UpstreamError(EmcoError):
+    """A service EMCO relies on (an identity provider) did not answer, or answered
+    something unusable: not the user's fault, and not EMCO's."""
+
+    status_code = 502
+    exit_code = 1
+
+
 class Conflict(EmcoError):
     status_code = 409
     exit_code = 2

@@ -29,7 +29,8 @@ from emco.access.audit import AuditEvent
 from emco.access.gate import Access, Passage
 from emco.errors import BadInput, Conflict, NotFound
 from emco.i18n import N_
-from emco.model.enums import AuditAction, Permission
+from emco.model.enums import AuditAction, Permission, Protection, Role
+from emco.model.types import Principal
 from emco.resolve.service import Thresholds, after_removal
 from emco.settings import Settings
 from emco.store import agencies
@@ -59,6 +60,18 @@ class FollowUp:
 
     access: Access
     thresholds: Thresholds
+
+
+def follow_up(access: Access, thresholds: Thresholds) -> FollowUp:
+    """The follow-up of a run started over the API by `access` (an administrator): the
+    staff's operator, as the command has it, named after who started the run
+    (`retention:USERNAME` in the audit log)."""
+    with access.db.read() as conn:
+        codes = sorted(agencies.staff_codes(conn))
+    operator = Principal(username=f"retention:{access.principal.username}"[:100],
+                         agency=codes[0] if codes else access.principal.agency,
+                         roles=frozenset({Role.OPERATOR}), clearance=Protection.DR)
+    return FollowUp(Access(access.db, operator), thresholds)
 
 
 @dataclass

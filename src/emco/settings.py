@@ -3,12 +3,15 @@
 Each field is documented in `docs/settings.md`; a test keeps the two in step.
 """
 
+import base64
+import binascii
 import os
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import phonenumbers
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from emco.i18n import LOCALES
@@ -135,8 +138,55 @@ class Settings(BaseSettings):
         default=False,
         description="Send cookies only over HTTPS; set when served behind TLS.",
     )
+    secret_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="The server key (a Fernet key: 32 bytes in URL-safe base64) that seals "
+        "the second factor's shared secrets in the database; a key file made once in the "
+        "data folder (`secret.key`) when unset.",
+    )
+    secret_key_old: SecretStr = Field(
+        default=SecretStr(""),
+        description="Earlier server keys, comma-separated, that still open what they "
+        "sealed (key rotation).",
+    )
     default_locale: str = Field(
         default="fr", description="Language of the interface unless a user asks for another."
+    )
+    oidc_issuer: str = Field(
+        default="",
+        description="Issuer URL of an OpenID Connect identity provider (its discovery "
+        "document is at `/.well-known/openid-configuration` under it). With "
+        "`oidc_client_id`, turns the provider's login on.",
+    )
+    oidc_client_id: str = Field(
+        default="", description="The client id EMCO is registered under at the provider."
+    )
+    oidc_client_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="The client secret EMCO shows the provider's token endpoint.",
+    )
+    oidc_scopes: str = Field(
+        default="openid profile email",
+        description="Scopes asked of the provider, space-separated; `openid` is required.",
+    )
+    oidc_username_claim: str = Field(
+        default="preferred_username",
+        description="The ID token claim naming the user, only to tell a user whose "
+        "account is not linked yet which account an administrator should link.",
+    )
+    oidc_trust_idp_mfa: bool = Field(
+        default=False,
+        description="Skip EMCO's own second factor when the ID token's `amr` says the "
+        "provider checked a second factor (`mfa`, `otp` or `hwk`).",
+    )
+    oidc_label: str = Field(
+        default="OpenID Connect",
+        description="Name of the provider on the login page's button (\"Sign in with ...\").",
+    )
+    oidc_redirect_url: str = Field(
+        default="",
+        description="Address of `/login/oidc/callback` as registered at the provider; "
+        "taken from the request when unset (set it behind a reverse proxy).",
     )
     alert_deadline_critical_hours: int = Field(
         default=2, ge=1, le=8760,
@@ -186,6 +236,19 @@ class Settings(BaseSettings):
                              "_MEDIUM_HOURS and _LOW_HOURS, each at least the one before")
         return self
 
+    @model_validator(mode="after")
+    def _oidc_usable(self) -> "Settings":
+        if not self.oidc_enabled:
+            return self
+        if not _secure_or_local(self.oidc_issuer):
+            raise ValueError("EMCO_OIDC_ISSUER must be an https:// URL (http:// only on "
+                             "this machine, for tests)")
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError("EMCO_OIDC_SCOPES must include openid")
+        if self.oidc_redirect_url and not _secure_or_local(self.oidc_redirect_url):
+            raise ValueError("EMCO_OIDC_REDIRECT_URL must be an https:// URL")
+        return self
+
     @field_validator("default_region")
     @classmethod
     def _known_region(cls, value: str) -> str:
@@ -193,6 +256,19 @@ class Settings(BaseSettings):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"{value!r} is not a region phone numbers know (FR, BE, ...)")
         return region
+
+    @field_validator("secret_key", "secret_key_old")
+    @classmethod
+    def _server_keys(cls, value: SecretStr) -> SecretStr:
+        for key in value.get_secret_value().split(","):
+            try:
+                raw = base64.urlsafe_b64decode(key.strip().encode("ascii"))
+            except (ValueError, binascii.Error):  # not ASCII, or not base64
+                raw = b""
+            if key.strip() and len(raw) != 32:
+                raise ValueError("a server key is 32 bytes in URL-safe base64 (44 "
+                                 "characters): make one with `python -m emco.access.serverkey`")
+        return value
 
     @field_validator("default_locale")
     @classmethod
@@ -215,6 +291,18 @@ class Settings(BaseSettings):
     @property
     def quarantine_dir(self) -> Path:
         return self.data_dir / "quarantine"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Whether the OpenID Connect login is on: an issuer and a client id are set."""
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
+
+def _secure_or_local(url: str) -> bool:
+    """An https URL, or an http one on the loopback interface (a provider in the tests)."""
+    parts = urlsplit(url)
+    return bool(parts.hostname) and (parts.scheme == "https" or (
+        parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")))
 
 
 @lru_cache(maxsize=1)

@@ -179,9 +179,9 @@ def test_risk_views_tell_a_service_nothing_of_another_services_h2_record(world: 
                                                                          ) -> None:
     declare(world.dap, agency="DAP", record="DAP:d-a", escort=1, dps=False)
     assess_all(world.operator)
-    staff = explain(world.operator, "E0001").to_dict()
+    staff = explain(world.operator, "E0001", **WHY).to_dict()
     assert [s["type"] for s in staff["signals"]] == ["escape_attempt"]
-    mine = explain(world.dap, "E0001").to_dict()
+    mine = explain(world.dap, "E0001", **WHY).to_dict()
     assert mine["signals"] == []
     assert mine["criteria"] == []
     assert mine["level"] == staff["level"]  # the staff's assessment itself is shown
@@ -192,7 +192,7 @@ def test_risk_views_tell_a_service_nothing_of_another_services_h2_record(world: 
     asked = request(world.operator, world.ids["s-e1"], kind="disseminate",
                     for_agency="DAP", motif="m")
     decide(world.snrp, asked.id, approve=True)
-    assert [s["type"] for s in explain(fresh(world.dap), "E0001").to_dict()["signals"]] == [
+    assert [s["type"] for s in explain(fresh(world.dap), "E0001", **WHY).to_dict()["signals"]] == [
         "escape_attempt"]
 
 

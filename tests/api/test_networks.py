@@ -6,9 +6,12 @@ wrong (both backends). The mapping comes from `mapped` (tests/web/test_networks_
 """
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from emco.store.tables import audit_events
 from tests.web.conftest import login
 from tests.web.test_networks_pages import (
     AMRA,
@@ -24,6 +27,7 @@ from tests.web.test_networks_pages import (
 )
 
 __all__ = ["mapped"]  # the fixture, reused
+WHY = urlencode({"motif": "cartographie du réseau", "case_ref": "OFAST-2026-12"})
 
 
 def _get(client: TestClient, address: str, status: int = 200) -> Any:
@@ -111,42 +115,42 @@ def test_unknown_or_unseen_networks_are_not_found(client: TestClient, mapped: Ma
 
 def test_a_neighbourhood_and_its_expansion(client: TestClient, mapped: Mapped) -> None:
     login(client, OPERATOR)
-    one = _get(client, f"/api/v1/entities/{AMRA}/neighbourhood")
+    one = _get(client, f"/api/v1/entities/{AMRA}/neighbourhood?{WHY}")
     assert _ids(one) == {AMRA, BENALI, GARCIA}
     assert {n["name"] for n in one["nodes"]} >= {"Mohamed AMRA", "Pablo GARCIA"}
     # Expanding a neighbour (as the page does on a click) brings its own links.
-    more = _get(client, f"/api/v1/entities/{BENALI}/neighbourhood?hops=1")
+    more = _get(client, f"/api/v1/entities/{BENALI}/neighbourhood?hops=1&{WHY}")
     assert _ids(more) - _ids(one) == {MARTIN}
-    two = _get(client, f"/api/v1/entities/{AMRA}/neighbourhood?hops=2")
+    two = _get(client, f"/api/v1/entities/{AMRA}/neighbourhood?hops=2&{WHY}")
     assert _ids(two) == {AMRA, BENALI, GARCIA, MARTIN, PETIT}
     login(client, mapped.world.ofast_user)
-    assert _ids(_get(client, f"/api/v1/entities/{AMRA}/neighbourhood")) == {AMRA, BENALI}
+    assert _ids(_get(client, f"/api/v1/entities/{AMRA}/neighbourhood?{WHY}")) == {AMRA, BENALI}
 
 
 def test_bad_neighbourhood_queries_are_named(client: TestClient, mapped: Mapped) -> None:
     login(client, mapped.world.ofast_user)
     for hops, words in (("0", "at least 1"), ("4", "at most 3"), ("x", "whole number")):
-        body = _get(client, f"/api/v1/entities/{AMRA}/neighbourhood?hops={hops}", 422)
+        body = _get(client, f"/api/v1/entities/{AMRA}/neighbourhood?hops={hops}&{WHY}", 422)
         assert body["field"] == "hops", body
         assert words in body["message"], body
-    unknown = _get(client, f"/api/v1/entities/{OUTSIDER}/neighbourhood", 404)
+    unknown = _get(client, f"/api/v1/entities/{OUTSIDER}/neighbourhood?{WHY}", 404)
     assert OUTSIDER in unknown["message"]
-    unseen = _get(client, f"/api/v1/entities/{GARCIA}/neighbourhood", 404)  # DNPJ's only
+    unseen = _get(client, f"/api/v1/entities/{GARCIA}/neighbourhood?{WHY}", 404)  # DNPJ's only
     assert GARCIA in unseen["message"]
     assert _get(client, "/api/v1/entities/E%20x/neighbourhood", 422)["field"] == "entity_id"
 
 
 def test_the_shortest_path(client: TestClient, mapped: Mapped) -> None:
     login(client, OPERATOR)
-    path = _get(client, f"/api/v1/paths?from={AMRA}&to={ROUX}")
+    path = _get(client, f"/api/v1/paths?from={AMRA}&to={ROUX}&{WHY}")
     assert path["found"] is True
     assert path["path"] == [AMRA, BENALI, MARTIN, ROUX]
     assert [e["kind"] for e in path["edges"]]
     assert len(path["edges"]) == 3
-    back = _get(client, f"/api/v1/paths?from={ROUX}&to={AMRA}")
+    back = _get(client, f"/api/v1/paths?from={ROUX}&to={AMRA}&{WHY}")
     assert back["path"] == [ROUX, MARTIN, BENALI, AMRA]
     login(client, mapped.world.ofast_user)
-    none = _get(client, f"/api/v1/paths?from={AMRA}&to={GARCIA}")  # through DNPJ's links
+    none = _get(client, f"/api/v1/paths?from={AMRA}&to={GARCIA}&{WHY}")  # through DNPJ's links
     assert none == {"nodes": [], "edges": [], "truncated": False, "found": False, "path": [],
                     "max_links": 6}
 
@@ -156,10 +160,27 @@ def test_bad_path_queries_are_named(client: TestClient, mapped: Mapped) -> None:
     missing = _get(client, f"/api/v1/paths?from={AMRA}", 422)
     assert missing["field"] == "to"
     assert "required" in missing["message"]
-    bad = _get(client, f"/api/v1/paths?from=Mohamed%20AMRA&to={ROUX}", 422)
+    bad = _get(client, f"/api/v1/paths?from=Mohamed%20AMRA&to={ROUX}&{WHY}", 422)
     assert bad["field"] == "from"
-    empty = _get(client, f"/api/v1/paths?from=&to={ROUX}", 422)
+    empty = _get(client, f"/api/v1/paths?from=&to={ROUX}&{WHY}", 422)
     assert empty["field"] == "from"
+
+
+def test_links_and_paths_need_a_motif_and_a_case_reference(client: TestClient,
+                                                          mapped: Mapped) -> None:
+    login(client, mapped.world.ofast_user)
+    for address in (f"/api/v1/entities/{AMRA}/neighbourhood?hops=1",
+                    f"/api/v1/paths?from={AMRA}&to={BENALI}"):
+        assert _get(client, address, 400)["field"] == "motif"
+        assert _get(client, f"{address}&motif=x", 400)["field"] == "case_ref"
+        assert _get(client, f"{address}&{WHY}")["nodes"]
+    with mapped.db.read() as conn:
+        rows = conn.execute(select(audit_events.c.outcome, audit_events.c.motif).where(
+            audit_events.c.action == "network:graph:read",
+            audit_events.c.username == mapped.world.ofast_user)
+            .order_by(audit_events.c.seq)).all()
+    assert [(r.outcome, r.motif) for r in rows] == [
+        ("denied", None), ("denied", None), ("ok", "cartographie du réseau")] * 2
 
 
 def test_a_mapping_run_is_for_the_staff_s_operators(client: TestClient,

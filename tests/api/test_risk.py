@@ -7,6 +7,7 @@ message naming the field (both backends). The data comes from `risked`
 """
 
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,6 +19,7 @@ from tests.web.conftest import login
 from tests.web.test_risk_pages import ALAOUI, BELKACEM, Risked, _decisions, risked
 
 __all__ = ["risked"]  # the fixture, reused
+WHY = urlencode({"motif": "préparation de l'extraction", "case_ref": "DAP-2026-4"})
 
 
 def _get(client: TestClient, address: str, status: int = 200) -> Any:
@@ -48,7 +50,7 @@ def test_the_staff_sees_everyone_ranked(client: TestClient, risked: Risked) -> N
 
 def test_the_staff_sees_the_whole_explanation(client: TestClient, risked: Risked) -> None:
     login(client, risked.operator)
-    e = _get(client, f"/api/v1/risk/{ALAOUI}")
+    e = _get(client, f"/api/v1/risk/{ALAOUI}?{WHY}")
     assert e["entity"] == ALAOUI
     assert e["level"] in ("high", "critical")
     assert {(s["type"], s["agency"], s["grade"]) for s in e["signals"]} == {
@@ -66,17 +68,37 @@ def test_a_service_sees_its_own_view(client: TestClient, risked: Risked) -> None
     people = _get(client, "/api/v1/risk")["people"]
     assert [p["entity"] for p in people] == [ALAOUI]
     assert [d["agency"] for d in people[0]["declarations"]] == ["DAP"]
-    e = _get(client, f"/api/v1/risk/{ALAOUI}")
+    e = _get(client, f"/api/v1/risk/{ALAOUI}?{WHY}")
     assert len(e["signals"]) == 3
     assert all(s["record"] is None and s["source_record"] is None for s in e["signals"])
     assert [d["agency"] for d in e["declarations"]] == ["DAP"]
-    _get(client, f"/api/v1/risk/{BELKACEM}", 404)  # no DAP record of him
+    _get(client, f"/api/v1/risk/{BELKACEM}?{WHY}", 404)  # no DAP record of him
     login(client, risked.analyst)  # SNRP's: sees ALAOUI, not the DAP's declaration
     people = _get(client, "/api/v1/risk")["people"]
     assert [p["entity"] for p in people] == [ALAOUI]
     assert people[0]["declarations"] == []
     assert people[0]["under_assessed"] is False
-    assert _get(client, f"/api/v1/risk/{ALAOUI}")["declarations"] == []
+    assert _get(client, f"/api/v1/risk/{ALAOUI}?{WHY}")["declarations"] == []
+
+
+def test_a_persons_explanation_needs_a_motif_and_a_case_reference(
+        client: TestClient, risked: Risked) -> None:
+    login(client, risked.liaison)
+    assert _get(client, f"/api/v1/risk/{ALAOUI}", 400)["field"] == "motif"
+    assert _get(client, f"/api/v1/risk/{ALAOUI}?motif=contr%C3%B4le", 400)["field"] == \
+        "case_ref"
+    assert _get(client, f"/api/v1/risk/{ALAOUI}?motif=a%0Ab&case_ref=R", 400)["field"] == \
+        "motif"  # no line break in a motif
+    assert _get(client, f"/api/v1/risk/{ALAOUI}?{WHY}")["entity"] == ALAOUI
+    with risked.db.read() as conn:
+        rows = conn.execute(select(audit_events.c.outcome, audit_events.c.motif,
+                                   audit_events.c.case_ref).where(
+            audit_events.c.action == AuditAction.RISK_READ.value,
+            audit_events.c.objects.like(f"%entity:{ALAOUI}%"))
+            .order_by(audit_events.c.seq)).all()
+    assert [r.outcome for r in rows][-4:] == ["denied", "denied", "denied", "ok"]
+    assert (rows[-1].motif, rows[-1].case_ref) == ("préparation de l'extraction",
+                                                   "DAP-2026-4")
 
 
 def test_a_decision_is_recorded_and_audited(client: TestClient, risked: Risked) -> None:
@@ -89,7 +111,7 @@ def test_a_decision_is_recorded_and_audited(client: TestClient, risked: Risked) 
     assert made["entity"] == ALAOUI
     assert made["agency"] == "DAP"
     assert made["decision"] == "raise"
-    (decision,) = _get(client, f"/api/v1/risk/{ALAOUI}")["decisions"]
+    (decision,) = _get(client, f"/api/v1/risk/{ALAOUI}?{WHY}")["decisions"]
     assert decision["alert"] == risked.alert
     assert decision["author"] == risked.operator
     assert _decisions(risked.db) == [(ALAOUI, "DAP", "raise",
@@ -101,7 +123,7 @@ def test_a_decision_is_recorded_and_audited(client: TestClient, risked: Risked) 
     assert f"entity:{ALAOUI}" in audited[0][0]
     # the declared level is the service's own: unchanged by the decision
     login(client, risked.liaison)
-    e = _get(client, f"/api/v1/risk/{ALAOUI}")
+    e = _get(client, f"/api/v1/risk/{ALAOUI}?{WHY}")
     assert e["declarations"][0]["escort"] == 1
     assert [d["decision"] for d in e["decisions"]] == ["raise"]
 
@@ -130,7 +152,7 @@ def test_unknown_and_malformed_people_are_named(client: TestClient, risked: Risk
                            json={"agency": "DAP", "decision": "keep", "motif": "x"})
     assert response.status_code == 404
     assert response.json()["field"] == "entity"
-    assert client.get("/api/v1/risk/E7777").status_code == 404
+    assert client.get(f"/api/v1/risk/E7777?{WHY}").status_code == 404
     response = client.get("/api/v1/risk/E0001%3Bdrop")
     assert response.status_code == 422
     assert response.json()["field"] == "entity_id"

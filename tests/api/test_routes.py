@@ -50,6 +50,7 @@ API_ROUTES = {
     "/api/v1/handling-requests/{request_id}/decision": {"post"},
     "/api/v1/handling-requests/{request_id}/withdrawal": {"post"},
     "/api/v1/entities/{entity_id}/judicial-export": {"get"},
+    "/api/v1/retention/run": {"post"},
 }
 
 WHY = {"motif": "enquête", "case_ref": "PV-1"}  # why a person is looked at

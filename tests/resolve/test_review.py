@@ -1,9 +1,23 @@
-"""How the review page lines up two records' facts (pure functions: no store)."""
+"""How the review page lines up two records' facts (pure functions: no store), and whose
+pairs a reviewer's queue holds (on both stores)."""
+
+import json
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from emco.access.gate import Access
+from emco.access.handling import decide, request, withdraw
+from emco.model.enums import Protection, Role, Verdict
 from emco.model.types import Fact
-from emco.resolve.review import Agreement, align
+from emco.resolve.review import Agreement, align, queue
+from emco.settings import Settings
+from emco.store import resolution
+from emco.store.db import Database
+from emco.store.tables import records
+from tests.factories import entity, load, person, principal, write_jsonl
+from tests.resolve.conftest import THRESHOLDS
 
 
 def fact(prop: str, value: str, prop_type: str = "string") -> Fact:
@@ -31,3 +45,42 @@ def test_properties_keep_the_left_records_order_then_the_rights() -> None:
         ("name", Agreement.SAME), ("birthDate", Agreement.LEFT_ONLY),
         ("phone", Agreement.RIGHT_ONLY)]
     assert [a.label for a in aligned] == ["Name", "Birthdate", "Phone"]
+
+
+# --- the queue's scope: a service's own records and those passed to it ------------------------
+
+def test_a_queue_holds_a_pair_with_a_record_passed_to_the_service(
+        db: Database, settings: Settings, tmp_path: Path) -> None:
+    """DAP's operator reviews a pair of its record and SNRP's H2 record only while a
+    request to pass that record to DAP stands approved."""
+    for agency, rows in (("SNRP", [entity("s-y", "Person", meta={"handling": "H2"},
+                                          name="Yanis SECRET")]),
+                         ("DAP", [person("d-y", "Yanis SECRET")])):
+        load(db, settings, write_jsonl(tmp_path / f"{agency}.jsonl", rows), agency)
+    with db.write() as conn:
+        ids = {s: int(r) for r, s in conn.execute(sa.select(records.c.id,
+                                                              records.c.source_id))}
+        resolution.add_judgements(db, conn, [(
+            ids["s-y"], ids["d-y"], Verdict.UNSURE, 0.3, "model:1",
+            json.dumps({"match_weight": -1.2, "parts": []}))])
+    staff = Access(db, principal("EMCO", Role.OPERATOR, clearance=Protection.DR))
+    snrp = Access(db, principal("SNRP", Role.LIAISON, username="liaison.snrp"))
+
+    def pairs() -> list[tuple[int, int]]:
+        dap = Access(db, principal("DAP", Role.OPERATOR))  # its scope read afresh
+        return [(i.left.record.summary.id, i.right.record.summary.id)
+                for i in queue(dap, THRESHOLDS)]
+
+    assert [i.probability for i in queue(staff, THRESHOLDS)] == [0.3]  # the staff sees it
+    assert pairs() == []
+    asked = request(staff, ids["s-y"], kind="disseminate", for_agency="DAP", motif="m")
+    assert pairs() == []  # pending
+    withdraw(staff, asked.id)
+    refused = request(staff, ids["s-y"], kind="disseminate", for_agency="DAP", motif="m")
+    decide(snrp, refused.id, approve=False)
+    assert pairs() == []
+    granted = request(staff, ids["s-y"], kind="disseminate", for_agency="DAP", motif="m")
+    decide(snrp, granted.id, approve=True)
+    assert pairs() == [(min(ids.values()), max(ids.values()))]
+    dnpj = Access(db, principal("DNPJ", Role.OPERATOR))  # passed to DAP, not to DNPJ
+    assert queue(dnpj, THRESHOLDS) == []

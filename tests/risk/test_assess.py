@@ -6,11 +6,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from emco.access.gate import Access
 from emco.alerts.service import inbox
 from emco.deconflict import operations
 from emco.deconflict.conflicts import Margins
 from emco.deconflict.operation_input import OperationIn
 from emco.errors import BadInput, Forbidden, NotFound
+from emco.model.enums import Role
 from emco.risk import catalogue
 from emco.risk.assess import assess_all, on_entities_changed
 from emco.risk.review import decide, declare, explain
@@ -22,9 +24,11 @@ from emco.store.tables import (
     risk_runs,
     risk_signals,
 )
+from tests.factories import principal
 from tests.risk.conftest import World
 
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+WHY = {"motif": "préparation de l'extraction", "case_ref": "DAP-2026-4"}
 
 
 def test_signals_come_from_keywords_and_an_unresolved_persons_signal_is_kept(
@@ -45,7 +49,7 @@ def test_signals_come_from_keywords_and_an_unresolved_persons_signal_is_kept(
 
 def test_score_lists_every_signal_and_its_share(world: World) -> None:
     assess_all(world.operator, now=NOW)
-    e = explain(world.operator, "E0001").to_dict()
+    e = explain(world.operator, "E0001", **WHY).to_dict()
     assert e["level"] in ("high", "critical")
     assert set(e["criteria"]) == {"escape_attempt", "serious_violence",
                                   "public_order_impact"}
@@ -55,7 +59,7 @@ def test_score_lists_every_signal_and_its_share(world: World) -> None:
     assert sum(s["contribution"] for s in e["signals"]) == pytest.approx(e["score"], abs=1e-3)
     assert e["changes"] == {"first": True}
     # a person with no signal is unknown, not low
-    assert explain(world.operator, "E0002").to_dict()["level"] == "low"
+    assert explain(world.operator, "E0002", **WHY).to_dict()["level"] == "low"
     with world.db.read() as conn:
         ids = [e for (e,) in conn.execute(select(assessments.c.entity_id))]
     assert sorted(ids) == ["E0001", "E0002"]
@@ -69,12 +73,12 @@ def test_a_person_with_no_signal_is_unknown(world: World) -> None:
     unknown = [e for e in ("E9001", "E9002", "E9003", "E9004", "E9005", "E9006", "E9007",
                            "E9008", "E9009", "E9010", "E9011") if _exists(world, e)]
     assert unknown
-    assert explain(world.operator, unknown[0]).to_dict()["level"] == "unknown"
+    assert explain(world.operator, unknown[0], **WHY).to_dict()["level"] == "unknown"
 
 
 def _exists(world: World, entity: str) -> bool:
     try:
-        explain(world.operator, entity)
+        explain(world.operator, entity, **WHY)
     except NotFound:
         return False
     return True
@@ -91,12 +95,12 @@ def test_network_role_gives_an_organised_crime_signal(world: World) -> None:
             MemberRow(run, "E0002", "R0001", 0.9, 1, "head", 0.8, {}),
             MemberRow(run, "E0001", "R0001", 0.1, 2, "retail", 0.8, {})])
     assess_all(world.operator, now=NOW)
-    e = explain(world.operator, "E0002").to_dict()
+    e = explain(world.operator, "E0002", **WHY).to_dict()
     roles = [s for s in e["signals"] if s["origin"] == "network"]
     assert [(s["type"], s["agency"], s["grade"]) for s in roles] == [
         ("organised_crime_role", "EMCO", "B3")]
     assert "organised_crime" in e["criteria"]
-    assert all(s["origin"] != "network" for s in explain(world.operator, "E0001")
+    assert all(s["origin"] != "network" for s in explain(world.operator, "E0001", **WHY)
                .to_dict()["signals"])
 
 
@@ -122,7 +126,7 @@ def test_under_assessment_alerts_the_service_and_the_staff_once(world: World) ->
     staff = inbox(world.operator).alerts[0]
     assert {r.agency for r in staff.recipients} == {"DAP", "EMCO"}
     # the platform never changes a declared level: the declaration stands as written
-    d = explain(world.operator, "E0001").to_dict()["declarations"]
+    d = explain(world.operator, "E0001", **WHY).to_dict()["declarations"]
     assert [(x["agency"], x["escort"], x["dps"]) for x in d] == [("DAP", 1, False)]
 
 
@@ -160,7 +164,7 @@ def test_decision_is_recorded_audited_and_changes_no_declaration(world: World) -
     assert row["decision"] == "raise"
     assert row["alert_id"] is not None
     assert sorted(o for (o,) in audited) == ["denied", "ok"]  # the refusal too
-    e = explain(world.operator, "E0001").to_dict()
+    e = explain(world.operator, "E0001", **WHY).to_dict()
     assert e["decisions"][0]["decision"] == "raise"
     assert e["declarations"][0]["escort"] == 1
 
@@ -171,16 +175,39 @@ def test_reassessment_says_what_changed_and_a_service_sees_its_own_view(
     assess_all(world.operator, now=NOW)
     later = datetime(2029, 1, 15, tzinfo=UTC)  # three years on: signals have faded
     assess_all(world.operator, now=later)
-    e = explain(world.operator, "E0001").to_dict()
+    e = explain(world.operator, "E0001", **WHY).to_dict()
     assert e["changes"]["first"] is False
     assert e["changes"]["score"][1] < e["changes"]["score"][0]
-    seen = explain(world.dap, "E0001").to_dict()
+    seen = explain(world.dap, "E0001", **WHY).to_dict()
     assert seen["level"] == e["level"]
     assert all(set(s) == {"type", "agency", "date", "grade", "contribution"}
                for s in seen["signals"])
     assert [d["agency"] for d in seen["declarations"]] == ["DAP"]
     with pytest.raises(NotFound):  # the DAP holds no record of him
-        explain(world.dap, "E0002")
+        explain(world.dap, "E0002", **WHY)
+
+
+def test_a_persons_assessment_is_read_with_a_motif_and_a_case_reference(
+        world: World) -> None:
+    assess_all(world.operator, now=NOW)
+    for given, field in (({}, "motif"), ({"motif": "  "}, "motif"),
+                         ({"motif": "contrôle"}, "case_ref"),
+                         ({"motif": "a\nb", "case_ref": "R"}, "motif")):
+        with pytest.raises(BadInput) as refused:
+            explain(world.dap, "E0001", **given)
+        assert refused.value.field == field
+    auditor = Access(world.db, principal("EMCO", Role.AUDITOR))
+    with pytest.raises(Forbidden):  # the permission first: a motif opens nothing it bars
+        explain(auditor, "E0001", **WHY)
+    explain(world.dap, "E0001", **WHY)
+    with world.db.read() as conn:
+        rows = conn.execute(select(audit_events.c.outcome, audit_events.c.motif,
+                                   audit_events.c.case_ref).where(
+            audit_events.c.action == "risk:assessment:read",
+            audit_events.c.username == world.dap.principal.username)
+            .order_by(audit_events.c.seq)).all()
+    assert [r.outcome for r in rows] == ["denied"] * 4 + ["ok"]
+    assert (rows[-1].motif, rows[-1].case_ref) == (WHY["motif"], WHY["case_ref"])
 
 
 def test_only_the_staff_runs_the_assessment(world: World) -> None:
@@ -215,7 +242,7 @@ def test_a_transfer_of_a_dangerous_person_carries_the_warning(world: World,
         radius_m=300, start=start, end=start + timedelta(hours=3),
         targets=[("entity", "E0001")]), Margins.of(settings), "FR")
     assert [(w.entity_id, w.level) for w in transfer.warnings] == [
-        ("E0001", explain(world.operator, "E0001").to_dict()["level"])]
+        ("E0001", explain(world.operator, "E0001", **WHY).to_dict()["level"])]
     assert transfer.warnings[0].criteria  # what makes him a special detainee, not why
     raid = operations.register(world.dap, OperationIn(
         agency="DAP", reference="DAP-R-9", kind="raid", latitude=43.3, longitude=5.4,

@@ -15,9 +15,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
@@ -30,6 +32,7 @@ from emco.store import networks as repo
 from emco.store import resolution
 from emco.store.db import Database
 from emco.store.networks import MemberRow, NetworkRow
+from emco.store.tables import audit_events
 from tests import factories
 from tests.web.conftest import PASSWORD, World, csrf, form_login, login, parse
 from tests.web.test_browser_operations import ARTIFACTS, _login, browser_page
@@ -51,6 +54,7 @@ ENTITIES = {"o-amra": "E00000001", "d-amra": "E00000001", "o-benali": "E00000002
 AMRA, BENALI, MARTIN, ROUX, GARCIA, PETIT, MOREAU, FAURE, BLANC = (
     f"E0000000{n}" for n in range(1, 10))
 OUTSIDER = "E00000099"  # nobody's
+WHY = urlencode({"motif": "cartographie du réseau", "case_ref": "OFAST-2026-12"})
 
 
 @dataclass
@@ -279,15 +283,20 @@ def test_a_network_out_of_sight_or_unknown_is_not_found(client: TestClient,
 
 def test_a_person_s_links_and_the_shortest_path(client: TestClient, mapped: Mapped) -> None:
     _as(client, OPERATOR)
-    response = client.get(f"/entities/{AMRA}/graph")
+    response = client.get(f"/entities/{AMRA}/graph?{WHY}")
     assert response.status_code == 200
     page = parse(response.text)
     assert "Mohamed AMRA" in page.text
     assert len(page.tables["links"]) == 2  # BENALI (call, OFAST), GARCIA (call, DNPJ)
-    assert f"/api/v1/entities/{AMRA}/neighbourhood?hops=1" in page.links("json-twin")
-    two = parse(client.get(f"/entities/{AMRA}/graph?hops=2").text)
+    assert f"/api/v1/entities/{AMRA}/neighbourhood?hops=1&{WHY}" in page.links("json-twin")
+    # the people it links to open with the same motif; so do the script's fetches
+    assert f"/entities/{BENALI}/graph?{WHY}" in page.links()
+    assert [a["data-why"] for t, a in page.tags if a.get("id") == "graph"] == [WHY]
+    assert [a["value"] for t, a in page.tags if t == "input" and a.get("name") == "motif"
+            ] == ["cartographie du réseau"] * 2  # the forms of more links and of a path
+    two = parse(client.get(f"/entities/{AMRA}/graph?hops=2&{WHY}").text)
     assert len(two.tables["links"]) == 4
-    found = client.get(f"/entities/{AMRA}/graph?to={ROUX}")
+    found = client.get(f"/entities/{AMRA}/graph?to={ROUX}&{WHY}")
     path = parse(found.text)
     assert path.by_class["path"][0].split()[:2] == ["Mohamed", "AMRA"]
     assert path.by_class["path"][0].split()[-3:-1] == ["Paul", "ROUX"]
@@ -295,19 +304,44 @@ def test_a_person_s_links_and_the_shortest_path(client: TestClient, mapped: Mapp
     assert "graph-path" in [a.get("id") for a, _t in path.scripts]
 
 
+def test_the_person_page_asks_first_why(client: TestClient, mapped: Mapped) -> None:
+    """A person's links and assessment are a look at a person's data: the record page's
+    small form asks the motif and case reference, keeping what the address asked."""
+    _as(client, mapped.world.ofast_user)
+    for query in ("hops=2&to=E00000004", "hops=2&to=E00000004&motif=contr%C3%B4le"):
+        response = client.get(f"/entities/{AMRA}/graph?{query}")
+        assert response.status_code == 200
+        page = parse(response.text)
+        assert "links" not in page.tables
+        fields = {a.get("name"): a.get("value") for t, a in page.tags if t == "input"}
+        assert (fields["hops"], fields["to"]) == ("2", ROUX)
+        assert fields["motif"] == ("contrôle" if "motif" in query else "")
+        assert [a["action"] for t, a in page.tags if t == "form" and
+                "motif" in a.get("class", "")] == [f"/entities/{AMRA}/graph"]
+    opened = client.get(f"/entities/{AMRA}/graph?hops=2&to={ROUX}&{WHY}")
+    assert opened.status_code == 200
+    assert "links" in parse(opened.text).tables
+    with mapped.db.read() as conn:
+        rows = conn.execute(sa.select(audit_events.c.motif, audit_events.c.case_ref).where(
+            audit_events.c.action == "network:graph:read",
+            audit_events.c.username == mapped.world.ofast_user)).all()
+    assert len(rows) == 2  # the links and the path, both with the look's purpose
+    assert set(rows) == {("cartographie du réseau", "OFAST-2026-12")}
+
+
 def test_bad_input_on_the_person_page_is_named(client: TestClient, mapped: Mapped) -> None:
     _as(client, mapped.world.ofast_user)
-    bad_to = client.get(f"/entities/{AMRA}/graph?to=Paul+ROUX")
+    bad_to = client.get(f"/entities/{AMRA}/graph?to=Paul+ROUX&{WHY}")
     assert bad_to.status_code == 400
     assert "Paul ROUX" in parse(bad_to.text).by_id["path-error"]
     assert "(to)" in parse(bad_to.text).by_id["path-error"]
-    none = parse(client.get(f"/entities/{AMRA}/graph?to={GARCIA}").text)
+    none = parse(client.get(f"/entities/{AMRA}/graph?to={GARCIA}&{WHY}").text)
     assert "no-path" in none.by_id  # OFAST's links do not reach him
     for query, field in (("hops=4", "hops"), ("hops=0", "hops"), ("hops=x", "hops")):
-        response = client.get(f"/entities/{AMRA}/graph?{query}")
+        response = client.get(f"/entities/{AMRA}/graph?{query}&{WHY}")
         assert response.status_code == 422, query
         assert field in parse(response.text).text
-    unknown = client.get(f"/entities/{OUTSIDER}/graph")
+    unknown = client.get(f"/entities/{OUTSIDER}/graph?{WHY}")
     assert unknown.status_code == 404
     assert OUTSIDER in parse(unknown.text).text
 
@@ -373,7 +407,10 @@ def test_the_graph_draws_filters_and_expands_in_a_browser(
     page.click("#graph-filter button[type=reset]")
     expect(page.locator("#graph-status")).to_have_text("Liens affichés : 5 sur 5")
 
-    page.goto(f"{live_server}/entities/{AMRA}/graph?to={ROUX}")
+    page.goto(f"{live_server}/entities/{AMRA}/graph?to={ROUX}")  # asks why first
+    page.fill("form.motif input[name=motif]", "cartographie du réseau")
+    page.fill("form.motif input[name=case_ref]", "OFAST-2026-12")
+    page.click("form.motif button[type=submit]")
     page.wait_for_function("() => window.cy && window.cy.nodes().length === 5")  # + the path
     assert page.evaluate("() => window.cy.edges('.on-path').length") == 3
     _click_node(page, GARCIA)

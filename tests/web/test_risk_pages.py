@@ -13,6 +13,7 @@ assessment run (`emco.risk.assess.assess_all`, as the staff's operator).
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
@@ -38,6 +39,7 @@ __all__ = ["browser_page"]  # a fixture of the browser test, reused
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 OPERATOR, LIAISON, ANALYST = "op.emco", "liaison.dap", "ana.snrp"
 ALAOUI, BELKACEM = "E0001", "E0002"  # three services' ALAOUI; OFAST's BELKACEM
+WHY = urlencode({"motif": "préparation de l'extraction", "case_ref": "DAP-2026-4"})
 
 
 @dataclass
@@ -115,7 +117,7 @@ def test_a_service_sees_its_own_people_and_view(client: TestClient, risked: Risk
 
 def test_the_person_page_shows_the_risk_panel(client: TestClient, risked: Risked) -> None:
     login(client, OPERATOR)
-    page = parse(client.get(f"/entities/{ALAOUI}/graph").text)
+    page = parse(client.get(f"/entities/{ALAOUI}/graph?{WHY}").text)
     signals = page.tables["signals"]
     assert len(signals) == 3
     assert {r[1] for r in signals} == {"OFAST", "SNRP"}
@@ -123,7 +125,7 @@ def test_the_person_page_shows_the_risk_panel(client: TestClient, risked: Risked
     assert "decision-form" in page.by_id
     assert "Aucune décision enregistrée." in page.text
     login(client, LIAISON)
-    page = parse(client.get(f"/entities/{ALAOUI}/graph").text)
+    page = parse(client.get(f"/entities/{ALAOUI}/graph?{WHY}").text)
     assert len(page.tables["signals"]) == 3
     assert "decision-form" not in page.by_id  # services do not decide
 
@@ -132,13 +134,13 @@ def test_a_decision_is_recorded_from_the_person_page(client: TestClient,
                                                      risked: Risked) -> None:
     login(client, OPERATOR)
     token = csrf(client)
-    address = f"/entities/{ALAOUI}/risk/decisions"
+    address = f"/entities/{ALAOUI}/risk/decisions?{WHY}"
     response = client.post(address, data={"agency": "DAP", "decision": "raise",
                                           "motif": "Évasion tentée en octobre",
                                           "csrf_token": token})
     assert response.status_code == 303
-    assert response.headers["location"] == f"/entities/{ALAOUI}/graph#risk"
-    page = parse(client.get(f"/entities/{ALAOUI}/graph").text)
+    assert response.headers["location"] == f"/entities/{ALAOUI}/graph?{WHY}#risk"
+    page = parse(client.get(f"/entities/{ALAOUI}/graph?{WHY}").text)
     assert page.tables["decisions"][0][:3] == ["DAP", "relever le niveau déclaré",
                                                "Évasion tentée en octobre"]
     assert _decisions(risked.db) == [(ALAOUI, "DAP", "raise", "Évasion tentée en octobre")]
@@ -152,7 +154,7 @@ def test_a_decision_is_recorded_from_the_person_page(client: TestClient,
 def test_a_refused_decision_names_the_field_on_the_page(
         client: TestClient, risked: Risked, form: dict[str, str], field: str) -> None:
     login(client, OPERATOR)
-    response = client.post(f"/entities/{ALAOUI}/risk/decisions",
+    response = client.post(f"/entities/{ALAOUI}/risk/decisions?{WHY}",
                            data={**form, "csrf_token": csrf(client)})
     assert response.status_code == 400
     page = parse(response.text)
@@ -166,9 +168,9 @@ def test_a_decision_without_the_csrf_token_or_by_a_service_is_refused(
     login(client, OPERATOR)
     csrf(client)
     data = {"agency": "DAP", "decision": "keep", "motif": "Rien de neuf"}
-    assert client.post(f"/entities/{ALAOUI}/risk/decisions", data=data).status_code == 403
+    assert client.post(f"/entities/{ALAOUI}/risk/decisions?{WHY}", data=data).status_code == 403
     login(client, LIAISON)
-    response = client.post(f"/entities/{ALAOUI}/risk/decisions",
+    response = client.post(f"/entities/{ALAOUI}/risk/decisions?{WHY}",
                            data={**data, "csrf_token": csrf(client)})
     assert response.status_code == 403
     assert _decisions(risked.db) == []
@@ -176,7 +178,7 @@ def test_a_decision_without_the_csrf_token_or_by_a_service_is_refused(
 
 def test_an_unknown_person_is_a_page_not_a_crash(client: TestClient, risked: Risked) -> None:
     login(client, OPERATOR)
-    response = client.post("/entities/E7777/risk/decisions",
+    response = client.post(f"/entities/E7777/risk/decisions?{WHY}",
                            data={"agency": "DAP", "decision": "keep", "motif": "x",
                                  "csrf_token": csrf(client)})
     assert response.status_code == 404
@@ -197,7 +199,7 @@ def test_a_reviewer_records_a_decision_in_a_browser(
         live_server: str, risked: Risked,
         browser_page: tuple[Page, list[str], list[str]]) -> None:
     page, problems, _requested = browser_page
-    _login(page, live_server, risked.db, OPERATOR, f"/entities/{ALAOUI}/graph")
+    _login(page, live_server, risked.db, OPERATOR, f"/entities/{ALAOUI}/graph?{WHY}")
     panel = page.locator("#risk")
     expect(panel.locator("table.signals tbody tr")).to_have_count(3)
     expect(panel.locator(".risk-level").first).to_be_visible()

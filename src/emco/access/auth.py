@@ -162,15 +162,45 @@ def check_password(db: Database, username: str, password: str,
     if user is None or not ok:
         _fail(db, user, username, rules, now,
               "unknown username" if user is None else "wrong password")
-    token = secrets.token_urlsafe(32)
     with db.write() as conn:
-        users.open_session(conn, _token_hash(token), user.id, now, pending=True)
+        token = _open_pending(conn, user, now)
         if _hasher.check_needs_rehash(user.password_hash):
             users.set_password_hash(conn, user.id, hash_password(password))
     Access(db, user.principal()).record(AuditEvent(
-        AuditAction.LOGIN_PASSWORD, detail="second factor due" if user.totp_enrolled
-        else "second factor to enrol"))
+        AuditAction.LOGIN_PASSWORD, detail=_second_factor_due(user)))
     return PasswordStep(token, enrol=not user.totp_enrolled)
+
+
+def vouched_first_step(db: Database, user: users.UserRow, detail: str) -> PasswordStep:
+    """First step of a login for an account another party identified (an OpenID Connect
+    provider): the same pending session a right password opens, so that EMCO's second
+    factor is still due. The caller has checked the account is active and not locked."""
+    with db.write() as conn:
+        token = _open_pending(conn, user, datetime.now(UTC))
+    Access(db, user.principal()).record(AuditEvent(
+        AuditAction.LOGIN_OIDC, detail=f"{detail}; {_second_factor_due(user)}"))
+    return PasswordStep(token, enrol=not user.totp_enrolled)
+
+
+def vouched_session(db: Database, user: users.UserRow, detail: str) -> tuple[str, Principal]:
+    """A login whose two factors another party checked (a trusted provider's MFA): opens
+    the session as the second step does, ending the account's others unless it may hold
+    several. The caller has checked the account is active and not locked."""
+    with db.write() as conn:
+        token, ended = _open_session(conn, user, datetime.now(UTC))
+    principal = user.principal()
+    Access(db, principal).record(_success(ended, detail))
+    return token, principal
+
+
+def _open_pending(conn: Connection, user: users.UserRow, now: datetime) -> str:
+    token = secrets.token_urlsafe(32)
+    users.open_session(conn, _token_hash(token), user.id, now, pending=True)
+    return token
+
+
+def _second_factor_due(user: users.UserRow) -> str:
+    return "second factor due" if user.totp_enrolled else "second factor to enrol"
 
 
 def second_factor(db: Database, pending: str, code: str,
@@ -231,22 +261,36 @@ def _finish(db: Database, pending: str, user: users.UserRow, code: str, rules: L
     if not accepted:
         _fail(db, user, user.username, rules, now, "wrong second-factor code",
               pending=pending, field="code")
-    token = secrets.token_urlsafe(32)  # a new token: the pending one never becomes a session
     with db.write() as conn:
         if enrolling:
             users.set_totp(conn, user.id, user.totp_secret, now)
             users.accept_totp_step(conn, user.id, step or 0)
-        ended = 0 if user.concurrent_sessions else users.end_user_sessions(conn, user.id, now)
         users.end_session(conn, _token_hash(pending), now)
-        users.clear_failures(conn, user.id)
-        users.open_session(conn, _token_hash(token), user.id, now)
+        token, ended = _open_session(conn, user, now)
     principal = user.principal()
     gate = Access(db, principal)
     if enrolling:
         gate.record(AuditEvent(AuditAction.TOTP_ENROL, objects=[f"user:{user.username}"]))
-    gate.record(AuditEvent(AuditAction.LOGIN_SUCCESS, detail=(
-        f"{ended - 1} other session(s) ended" if ended > 1 else None)))
+    gate.record(_success(ended))
     return token, principal
+
+
+def _open_session(conn: Connection, user: users.UserRow, now: datetime) -> tuple[str, int]:
+    """Open a session with a new token (a pending one never becomes a session), ending the
+    account's others unless it may hold several; returns the token and how many ended."""
+    token = secrets.token_urlsafe(32)
+    ended = 0 if user.concurrent_sessions else users.end_user_sessions(conn, user.id, now)
+    users.clear_failures(conn, user.id)
+    users.open_session(conn, _token_hash(token), user.id, now)
+    return token, ended
+
+
+def _success(ended: int, how: str | None = None) -> AuditEvent:
+    """The audit row of a complete login, saying how many other sessions it ended."""
+    parts = [how] if how else []
+    if ended:
+        parts.append(f"{ended} other session(s) ended")
+    return AuditEvent(AuditAction.LOGIN_SUCCESS, detail="; ".join(parts) or None)
 
 
 def _pending_user(db: Database, pending: str) -> users.UserRow:
@@ -265,7 +309,7 @@ def _pending_user(db: Database, pending: str) -> users.UserRow:
 def _locked(user: users.UserRow | None, username: str, now: datetime) -> bool:
     if user is None:
         return _unknown.locked(username, now)
-    return user.locked_until is not None and user.locked_until > now
+    return user.locked(now)
 
 
 def _fail(db: Database, user: users.UserRow | None, username: str, rules: LoginRules,

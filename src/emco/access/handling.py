@@ -130,9 +130,13 @@ def decide(access: Access, request_id: int, *, approve: bool, note: str | None =
         raise BadInput(N_("a note is at most %(n)s characters", n=MAX_NOTE), field="note")
     with access.writing(Permission.HANDLING_DECIDE, event) as p:
         found = _get(p.conn, request_id)
+        _concerns(p, access, found)
         if found.owner_agency != access.principal.agency:
             raise Forbidden(N_("only %(agency)s, which owns the record, decides this request",
                                agency=found.owner_agency))
+        if not _sees_record(p, found):
+            # a record beyond the decider's clearance: its request is not theirs to see
+            raise NotFound(N_("no handling request %(id)s", id=request_id), field="request")
         status = HandlingStatus.APPROVED if approve else HandlingStatus.REFUSED
         p.event.objects.append(f"record:{found.record_id}")
         p.event.detail = f"{found.kind.value} to {found.for_agency}: {status.value}"
@@ -146,6 +150,7 @@ def withdraw(access: Access, request_id: int) -> RequestRow:
     with access.writing(Permission.HANDLING_REQUEST, event) as p:
         found = _get(p.conn, request_id)
         if found.requested_by != access.principal.username:
+            _concerns(p, access, found)
             raise Forbidden(N_("only %(user)s, who asked, withdraws this request",
                                user=found.requested_by))
         return _close(p, found, HandlingStatus.WITHDRAWN, None, access.principal.username)
@@ -156,6 +161,19 @@ def _get(conn: Any, request_id: int) -> RequestRow:
     if found is None:
         raise NotFound(N_("no handling request %(id)s", id=request_id), field="request")
     return found
+
+
+def _concerns(p: Passage, access: Access, found: RequestRow) -> None:
+    """A request is known to the services it is between (the record's owner, the one it
+    was asked for) and to those who see its record; to anyone else it reads as a request
+    that does not exist (its refusal would name the owner of a record out of sight)."""
+    if access.principal.agency not in (found.owner_agency, found.for_agency) and \
+            not _sees_record(p, found):
+        raise NotFound(N_("no handling request %(id)s", id=found.id), field="request")
+
+
+def _sees_record(p: Passage, found: RequestRow) -> bool:
+    return bool(records_repo.summaries(p.conn, p.scope, [found.record_id]))
 
 
 def _close(p: Passage, found: RequestRow, status: HandlingStatus, note: str | None,
@@ -192,6 +210,12 @@ def listing(access: Access) -> Requests:
         owner = access.principal.agency
         about = repo.listing(p.conn, owner_agency=owner) if decides else []
         mine = repo.listing(p.conn, requested_by=access.principal.username)
+        # Only requests about records in the reader's sight (a DR record's request is
+        # not listed to a liaison cleared NP only: it names and describes the record).
+        seen = {r.id for r in records_repo.summaries(
+            p.conn, p.scope, sorted({r.record_id for r in [*about, *mine]}))}
+        about = [r for r in about if r.record_id in seen]
+        mine = [r for r in mine if r.record_id in seen]
         p.event.result_count = len(about) + len(mine)
     return Requests([r for r in about if r.status is HandlingStatus.PENDING],
                     [r for r in about if r.status is not HandlingStatus.PENDING], mine)

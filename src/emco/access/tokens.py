@@ -53,7 +53,10 @@ def create(access: Access, *, username: str, name: str, scopes: list[str],
         user = users.by_username(p.conn, username)
         if user is None or not user.active:
             raise NotFound(N_("no user %(name)s", name=username), field="username")
-        held = {perm.value for perm in policy.permissions(user.principal())}
+        # One's own: what one acts with now (a service token, its scopes: "never more");
+        # another user's, by a token manager: what that user holds.
+        acting = access.principal if own else user.principal()
+        held = {perm.value for perm in policy.permissions(acting)}
         beyond = sorted(wanted - held)
         if beyond:
             raise BadInput(N_("%(user)s does not hold %(scopes)s", user=username,

@@ -58,7 +58,33 @@ def code_at(secret: str, now: datetime, offset: int = 0) -> str:
     return pyotp.TOTP(secret).at(now, counter_offset=offset)
 
 
-if __name__ == "__main__":  # the code of a key now, for a demonstration without a phone
+def current_code(key_or_account: str) -> str:
+    """The code now of a key (as the enrolment page shows it, spaces allowed), or of an
+    account's enrolled key, read from the store of the settings and unsealed with the
+    server key (`emco.access.serverkey`): for a demonstration without a phone."""
+    if re.fullmatch(r"[A-Z2-7 ]+", key_or_account):
+        return code_at(key_or_account.replace(" ", ""), datetime.now(UTC))
+    from emco.errors import NotFound  # the store only for an account
+    from emco.i18n import N_
+    from emco.settings import get_settings
+    from emco.store import users
+    from emco.store.db import Database
+
+    with Database(get_settings().database_url).read() as conn:
+        account = users.by_username(conn, key_or_account)
+    if account is None or account.totp_secret is None:
+        raise NotFound(N_("no account %(user)s with a second factor", user=key_or_account))
+    return code_at(account.totp_secret, datetime.now(UTC))
+
+
+if __name__ == "__main__":  # python -m emco.access.totp KEY|USERNAME
     import sys
 
-    print(code_at(sys.argv[1].replace(" ", ""), datetime.now(UTC)))
+    from emco.errors import EmcoError
+
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: python -m emco.access.totp KEY|USERNAME")
+    try:
+        print(current_code(sys.argv[1]))
+    except EmcoError as exc:  # no such account, or a key the server's does not open
+        raise SystemExit(exc.message) from None

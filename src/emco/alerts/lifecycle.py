@@ -45,7 +45,8 @@ class Inbox:
 
 def viewer(access: Access, p: Passage) -> Viewer:
     """The staff's operators are those who see every service's records."""
-    return Viewer(agency=access.principal.agency, staff=p.scope.agencies is None)
+    return Viewer(agency=access.principal.agency, staff=p.scope.agencies is None,
+                  cleared=frozenset(m.value for m in p.scope.protections))
 
 
 def inbox(access: Access, *, state: AlertState | str | None = None, limit: int = INBOX_PAGE,

@@ -23,10 +23,13 @@ ALERT_WIDE = {AlertAction.RAISED.value, AlertAction.REOPENED.value,
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who looks: a principal's agency, and whether it is an operator of the staff."""
+    """Who looks: a principal's agency, whether it is an operator of the staff, and the
+    protection mentions it is cleared for (the staff's view of a DR case or operation is
+    not shown to an operator cleared NP only)."""
 
     agency: str
     staff: bool
+    cleared: frozenset[str] = frozenset({"NP", "DR"})
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,7 @@ def build(alert: AlertRow, recipients: Sequence[RecipientRow], events: Sequence[
         escalated_at=_at(status.escalated.get(viewer.agency)),
         disclosure=json.loads(mine.disclosure) if mine else None,
         resolution=resolution,
-        staff_view=json.loads(alert.staff_view) if viewer.staff else None,
+        staff_view=_staff_view(alert, viewer),
         recipients=[_recipient(r, states, status, now) for r in recipients]
         if viewer.staff else [],
         history=[_entry(e, viewer) for e in events if _shown(e, viewer)] if history else [],
@@ -135,6 +138,25 @@ def build(alert: AlertRow, recipients: Sequence[RecipientRow], events: Sequence[
                                    attempts=d.attempts, next_attempt_at=d.next_attempt_at,
                                    last_error=d.last_error, sent_at=d.sent_at)
                     for d in deliveries if viewer.staff or d.agency == viewer.agency])
+
+
+def _staff_view(alert: AlertRow, viewer: Viewer) -> dict[str, Any] | None:
+    """The whole picture, for the staff's operators cleared for every case and operation
+    it describes (each carries its `protection`)."""
+    if not viewer.staff:
+        return None
+    found: dict[str, Any] = json.loads(alert.staff_view)
+    return found if _within(found, viewer.cleared) else None
+
+
+def _within(value: Any, cleared: frozenset[str]) -> bool:
+    if isinstance(value, dict):
+        mention = value.get("protection")
+        return (not isinstance(mention, str) or mention in cleared) and \
+            all(_within(v, cleared) for v in value.values())
+    if isinstance(value, list):
+        return all(_within(v, cleared) for v in value)
+    return True
 
 
 def _overdue(r: RecipientRow | None, states: dict[str, AlertState], now: datetime) -> bool:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from emco.api.routes import ERRORS
+from emco.api.routes import ERRORS, CaseRef, Motif
 from emco.api.schemas_networks import (
     GraphOut,
     MappingOut,
@@ -57,10 +57,13 @@ def get_network(access: AccessDep, network_id: NetworkId) -> NetworkOut:
 
 
 @router.get("/entities/{entity_id}/neighbourhood")
-def get_neighbourhood(access: AccessDep, entity_id: EntityId, hops: Hops = 1) -> GraphOut:
+def get_neighbourhood(access: AccessDep, entity_id: EntityId, hops: Hops = 1,
+                      motif: Motif = None, case_ref: CaseRef = None) -> GraphOut:
     """The people within `hops` links of a resolved entity, through the links the
-    caller's records state (at most 400 people)."""
-    return GraphOut.of(reading.neighbourhood(access, entity_id, hops))
+    caller's records state (at most 400 people). `motif` and `case_ref` are required
+    (400 naming the field without them; the refusal is audited)."""
+    return GraphOut.of(reading.neighbourhood(access, entity_id, hops, motif=motif,
+                                             case_ref=case_ref))
 
 
 @router.get("/paths")
@@ -70,7 +73,10 @@ def get_path(access: AccessDep,
                                          description="One resolved entity's id.")],
              end: Annotated[str, Query(alias="to", min_length=1, max_length=16,
                                        pattern=ID_PATTERN,
-                                       description="The other's.")]) -> PathOut:
+                                       description="The other's.")],
+             motif: Motif = None, case_ref: CaseRef = None) -> PathOut:
     """The fewest links between two people through the links the caller's records state
-    (six at most); `found` is false when none joins them."""
-    return PathOut.between(reading.shortest_path(access, start, end), start, end)
+    (six at most); `found` is false when none joins them. `motif` and `case_ref` are
+    required (400 naming the field without them; the refusal is audited)."""
+    return PathOut.between(reading.shortest_path(access, start, end, motif=motif,
+                                                  case_ref=case_ref), start, end)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path
 from emco.access.audit import AuditEvent
 from emco.access.gate import Access
 from emco.alerts.state import fold
-from emco.api.routes import ERRORS
+from emco.api.routes import ERRORS, CaseRef, Motif
 from emco.api.schemas_risk import (
     AssessRunOut,
     ExplanationOut,
@@ -55,12 +55,15 @@ def run_assessment(access: AccessDep) -> AssessRunOut:
 
 
 @router.get("/risk/{entity_id}")
-def get_explanation(access: AccessDep, entity_id: EntityId) -> ExplanationOut:
+def get_explanation(access: AccessDep, entity_id: EntityId, motif: Motif = None,
+                    case_ref: CaseRef = None) -> ExplanationOut:
     """A person's latest assessment explained: level, score, criteria, each signal with
     its service, date, grade and share of the score, the declarations and decisions, and
     what changed since the previous assessment. A service sees a person it holds a record
-    of, the signals as an alert tells them and its own declarations and decisions."""
-    return ExplanationOut.of(explain(access, entity_id))
+    of, the signals as an alert tells them and its own declarations and decisions.
+    `motif` and `case_ref` are required (400 naming the field without them; the refusal
+    is audited)."""
+    return ExplanationOut.of(explain(access, entity_id, motif=motif, case_ref=case_ref))
 
 
 @router.post("/risk/{entity_id}/decisions", status_code=201)
@@ -95,8 +98,9 @@ def ranking(access: Access) -> RankingOut:
         assessed = sorted({str(e) for e in risk_repo.signals(p.conn)["entity_id"].dropna()})
         names = networks_repo.captions(p.conn, p.scope, assessed)
         own = p.scope.agencies
-        if own is not None:
-            assessed = [e for e in assessed if e in names]
+        # A person the reader holds no record of (in its services, within its clearance:
+        # the staff's operators cleared NP too) is not listed.
+        assessed = [e for e in assessed if e in names]
         declared = [d for d in risk_repo.current_declarations(p.conn)
                     if own is None or d.agency in own]
         latest = risk_repo.latest_assessments(p.conn, assessed)

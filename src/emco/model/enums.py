@@ -109,6 +109,10 @@ class AuditAction(StrEnum):
     LOGIN_LOCKED = "auth:account:lock"  # too many failures: the account refuses logins
     LOGIN_THROTTLED = "auth:login:throttle"  # too many attempts from one address
     TOTP_ENROL = "auth:totp:enrol"  # a second factor enrolled
+    LOGIN_OIDC = "auth:login:oidc"  # an identity provider vouched; the second factor is due
+    OIDC_REFUSED = "auth:oidc:refuse"  # an OpenID Connect login refused, with the reason
+    OIDC_LINK = "admin:oidc:link"  # an account linked to an identity provider's subject
+    OIDC_UNLINK = "admin:oidc:unlink"
     TOTP_RESET = "admin:totp:reset"  # an administrator cleared an account's second factor
     USER_UNLOCK = "admin:user:unlock"
     USER_UPDATE = "admin:user:update"  # a setting of an account changed

@@ -26,6 +26,8 @@ import phonenumbers
 from emco.access import policy
 from emco.access.audit import AuditEvent
 from emco.access.gate import Access
+from emco.errors import Forbidden
+from emco.i18n import N_
 from emco.model.enums import AuditAction, Permission
 from emco.network import analysis, structure, threat
 from emco.network.analysis import ORGANISATIONS
@@ -78,6 +80,10 @@ def map_networks(access: Access, *, seed: int = 7, key_players: int = KEY_PLAYER
     started = datetime.now(UTC)
     event = AuditEvent(AuditAction.NETWORK_RUN)
     with access.writing(Permission.NETWORK_RUN, event) as p:
+        if p.scope.agencies is not None:  # it reads, and counts, every service's links
+            raise Forbidden(N_("%(user)s may not do this (%(permission)s)",
+                               user=access.principal.username,
+                               permission=Permission.NETWORK_RUN.value))
         projection = project(p.conn)
         edges = projection.aggregated()
         frame = analysis_frame(edges)
@@ -271,7 +277,8 @@ def on_entities_changed(access: Access, changed: set[str]) -> None:
     once networks have been mapped at all, when the principal may run the mapping (a
     staff operator's resolution). A service's own ingest leaves that to the staff's next
     run, which the pages date."""
-    if not changed or not policy.allows(access.principal, Permission.NETWORK_RUN):
+    if not changed or not policy.allows(access.principal, Permission.NETWORK_RUN) \
+            or access.scope.agencies is not None:
         return
     with access.db.read() as conn:
         if repo.latest_run(conn) is None:

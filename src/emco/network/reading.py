@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from emco.access import motif as purpose
 from emco.access.audit import AuditEvent
 from emco.access.gate import Access, Passage
 from emco.errors import BadInput, NotFound
@@ -117,14 +118,14 @@ def scoped_edges(access: Access) -> pd.DataFrame:
 def dated_edges(access: Access) -> pd.DataFrame:
     """Every statement of a tie the reader sees, with its own date, as the analysis
     takes it (source, target, weight, type, time): for the analysis over time, which
-    the stored edges (one row per pair, first and last date) cannot serve."""
+    the stored edges (one row per pair, first and last date) cannot serve. A statement is
+    seen when the record (or calls batch) it rests on is: records passed to the reader's
+    service included, by the one scope rule of the store."""
     event = AuditEvent(AuditAction.NETWORK_EXPORT, query={"export": "dated edges"})
     with access.reading(Permission.NETWORK_EXPORT, event) as p:
         rows = project(p.conn).edges
-        seen = rows["protection"].isin([m.value for m in p.scope.protections])
-        if p.scope.agencies is not None:
-            seen &= rows["agency_code"].isin(sorted(p.scope.agencies))
-        rows = rows[seen]
+        seen = repo.evidence_in_sight(p.conn, p.scope, rows["evidence"].unique())
+        rows = rows[rows["evidence"].isin(seen)]
         event.result_count = len(rows)
     return pd.DataFrame({"source": rows["source"], "target": rows["target"],
                          "weight": rows["weight"], "type": rows["kind"], "time": rows["on"]})
@@ -181,15 +182,17 @@ def network_view(access: Access, network_id: str) -> NetworkView:
     return view
 
 
-def neighbourhood(access: Access, entity_id: str, hops: int = 1) -> Subgraph:
+def neighbourhood(access: Access, entity_id: str, hops: int = 1, *,
+                  motif: str | None = None, case_ref: str | None = None) -> Subgraph:
     """The people within `hops` links of one, through the edges in the reader's scope;
     at most `NODE_LIMIT` people, the nearest first (`truncated` says when some were left
-    out)."""
+    out). A look at people's data: with a motif and a case reference (`_purpose`)."""
     if not 1 <= hops <= MAX_HOPS:
         raise BadInput(N_("hops must be between 1 and %(most)s (got %(hops)s)",
                           most=MAX_HOPS, hops=hops), field="hops")
     event = AuditEvent(AuditAction.NETWORK_READ, objects=[f"entity:{entity_id}"],
                        query={"neighbourhood": entity_id, "hops": hops})
+    _purpose(access, event, motif, case_ref)
     with access.reading(Permission.NETWORK_READ, event) as p:
         reached = {entity_id}
         frontier = {entity_id}
@@ -240,12 +243,15 @@ def _unknown_person(entity_id: str) -> NotFound:
     return NotFound(N_("no person %(id)s in the records you may see", id=entity_id))
 
 
-def shortest_path(access: Access, start: str, end: str) -> Subgraph:
+def shortest_path(access: Access, start: str, end: str, *, motif: str | None = None,
+                  case_ref: str | None = None) -> Subgraph:
     """The fewest links between two people through the edges in the reader's scope (at
     most `MAX_PATH`); an empty graph when they are not joined, which is also the answer
-    for a person the reader does not see at all (the two are not told apart)."""
+    for a person the reader does not see at all (the two are not told apart). With a
+    motif and a case reference (`_purpose`)."""
     event = AuditEvent(AuditAction.NETWORK_READ, objects=[f"entity:{start}", f"entity:{end}"],
                        query={"path": [start, end]})
+    _purpose(access, event, motif, case_ref)
     with access.reading(Permission.NETWORK_READ, event) as p:
         path = _bfs(p, start, end)
         names = repo.captions(p.conn, p.scope, path)
@@ -254,6 +260,16 @@ def shortest_path(access: Access, start: str, end: str) -> Subgraph:
                  if (e.source, e.target) in pairs or (e.target, e.source) in pairs]
         event.result_count = len(path)
     return Subgraph({e: names.get(e, e) for e in path}, edges)
+
+
+def _purpose(access: Access, event: AuditEvent, motif: str | None, case_ref: str | None
+             ) -> None:
+    """A person's links, and the path between two people, are a look at people's data:
+    the motif and case reference are required as for a person's record (refused, and
+    audited as denied, without them) and written on the audit row. Any person's, or
+    company's: a company's links name the people around it."""
+    access.check(Permission.NETWORK_READ, event)
+    purpose.require(access, event, motif, case_ref)
 
 
 def _bfs(p: Passage, start: str, end: str) -> list[str]:

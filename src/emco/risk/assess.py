@@ -224,7 +224,8 @@ def on_entities_changed(access: Access, changed: set[str]) -> None:
     run at all and when the principal may run it (a staff operator's resolution; a
     service's own ingest leaves that to the staff's next run). Registered after the
     network stage's hook, whose roles are signals."""
-    if not changed or not policy.allows(access.principal, Permission.RISK_RUN):
+    if not changed or not policy.allows(access.principal, Permission.RISK_RUN) \
+            or access.scope.agencies is not None:  # `assess_all` is the staff's alone
         return
     with access.db.read() as conn:
         if repo.latest_risk_run(conn) is None:

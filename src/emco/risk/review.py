@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from emco.access import handling
+from emco.access import motif as purpose
 from emco.access.audit import AuditEvent
 from emco.access.gate import Access
 from emco.errors import BadInput, Forbidden, NotFound
@@ -149,10 +150,15 @@ def catalogue_criteria(types: set[str]) -> set[str]:
     return {c for t in types if t in signals for c in signals[t].criteria}
 
 
-def explain(access: Access, entity: str) -> Explanation:
+def explain(access: Access, entity: str, *, motif: str | None = None,
+            case_ref: str | None = None) -> Explanation:
     """A person's latest assessment explained (see the module's docstring for who sees
-    what); a person without any assessment is "unknown"."""
+    what); a person without any assessment is "unknown". A look at a person's data:
+    opened with a motif and a case reference (`emco.access.motif`; refused, and audited
+    as denied, without them)."""
     event = AuditEvent(AuditAction.RISK_READ, objects=[f"entity:{entity}"])
+    access.check(Permission.RISK_READ, event)
+    purpose.require(access, event, motif, case_ref)
     with access.reading(Permission.RISK_READ, event) as p:
         if not resolution_repo.members(p.conn, p.scope, entity):
             raise NotFound(N_("no entity %(id)s among those you may see", id=entity))

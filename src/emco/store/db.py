@@ -104,13 +104,12 @@ def make_engine(url: str) -> Engine:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         # Statements run often are prepared on the server (psycopg's default: from the
-        # fifth run), which spares parsing them again: most of the time of a search that
-        # reads a few rows through a long statement. Each run is still planned for its
-        # parameters with the statistics of the moment (force_custom_plan): a generic
-        # plan made while a table was small (a seq scan) would stay in use once bulk
-        # loading had grown it.
-        return create_engine(parsed, pool_pre_ping=True, connect_args={
-            "options": "-c plan_cache_mode=force_custom_plan"})
+        # fifth run), which spares parsing and planning them again: most of the time of
+        # a search that reads a few rows through a long statement (the operations' check,
+        # p95 14 ms with every run planned, 6 ms prepared). A plan made while a table was
+        # small is made again once its statistics change: `analyze` after large writes,
+        # and autovacuum's.
+        return create_engine(parsed, pool_pre_ping=True)
     raise BadInput(
         f"EMCO_DATABASE_URL: unsupported database {parsed.get_backend_name()!r}; "
         "use sqlite:///path or postgresql+psycopg://user@host/db",

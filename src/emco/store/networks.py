@@ -30,6 +30,8 @@ from emco.model.types import RecordScope
 from emco.store.db import Database
 from emco.store.records import scope_filter
 from emco.store.tables import (
+    batches,
+    call_batches,
     network_edges,
     network_members,
     network_runs,
@@ -271,6 +273,29 @@ def all_edges(conn: Connection, scope: RecordScope) -> list[EdgeRow]:
     return [_as_seen(_edge(r), scope) for r in conn.execute(query).mappings()]
 
 
+def evidence_in_sight(conn: Connection, scope: RecordScope, refs: Iterable[str]) -> set[str]:
+    """Which references to what a tie rests on (`record:ID`, `calls:BATCH`, as the
+    projected graph's rows carry them one each) the scope sees, by the one rule
+    (`scope_filter`): a record of its services and protections or passed to it, a batch of
+    call detail records of its services and protections (as its edges are)."""
+    wanted = set(refs)
+    ids = sorted({int(r[7:]) for r in wanted if r.startswith("record:") and r[7:].isdigit()})
+    sent = sorted({r[6:] for r in wanted if r.startswith("calls:")})
+    batch = (select(call_batches.c.batch_id.label("id"), batches.c.agency_code,
+                    call_batches.c.protection)
+             .join(batches, batches.c.id == call_batches.c.batch_id).subquery())
+    seen: set[str] = set()
+    for first in range(0, len(ids), _PART):
+        query = select(records.c.id).where(records.c.id.in_(ids[first:first + _PART]),
+                                           scope_filter(scope))
+        seen.update(f"record:{i}" for (i,) in conn.execute(query))
+    for first in range(0, len(sent), _PART):
+        query = select(batch.c.id).where(batch.c.id.in_(sent[first:first + _PART]),
+                                         scope_filter(scope, batch))
+        seen.update(f"calls:{b}" for (b,) in conn.execute(query))
+    return seen
+
+
 def _as_seen(edge: EdgeRow, scope: RecordScope) -> EdgeRow:
     """An edge of another service seen only through records passed to the reader shows
     those records alone: its weight and count shrink to their share, its other evidence
@@ -384,16 +409,18 @@ def member_facts(conn: Connection, entity_ids: Iterable[str], payment_ids: Itera
 def network_mates(conn: Connection, entity_ids: Iterable[str]) -> set[str]:
     """The members of the networks these entities belong to in the latest run, these
     included (not scoped: for checks that disclose none of it)."""
-    run = latest_run(conn)
-    if run is None:
-        return set()
     wanted = sorted(set(entity_ids))
+    if not wanted:
+        return set()
+    run_id = conn.execute(select(func.max(network_runs.c.id))).scalar()
+    if run_id is None:
+        return set()
     found: set[str] = set()
     for first in range(0, len(wanted), _PART):
         theirs = (select(network_members.c.network_id)
-                  .where(network_members.c.run_id == run.id,
+                  .where(network_members.c.run_id == run_id,
                          network_members.c.entity_id.in_(wanted[first:first + _PART])))
         query = select(network_members.c.entity_id).where(
-            network_members.c.run_id == run.id, network_members.c.network_id.in_(theirs))
+            network_members.c.run_id == run_id, network_members.c.network_id.in_(theirs))
         found.update(conn.execute(query).scalars())
     return found

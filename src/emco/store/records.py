@@ -12,7 +12,7 @@ from followthemoney import model
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Table,
+    FromClause,
     and_,
     case,
     func,
@@ -37,10 +37,11 @@ REFERENCES_SHOWN = 200
 STREAM_ROWS = 10_000  # rows fetched at a time when streaming a whole table
 
 
-def scope_filter(scope: RecordScope, table: Table = records) -> ColumnElement[bool]:
+def scope_filter(scope: RecordScope, table: FromClause = records) -> ColumnElement[bool]:
     """The rows of `table` a scope sees, by their service (`agency_code`) and protection
-    mention (`protection`): records, and the rows derived from them (call and network
-    edges) that carry both. Records passed to the reader's service by their owner
+    mention (`protection`): records (the table or an alias of it, as a query joining two
+    records names them), and the rows derived from them (call and network edges) that
+    carry both. Records passed to the reader's service by their owner
     (`scope.granted`) are in sight too, and so are the network edges they are evidence
     of (`emco.store.networks` shows such an edge with that evidence only); call edges
     come from call files, not records, and follow their service alone."""
@@ -52,12 +53,12 @@ def scope_filter(scope: RecordScope, table: Table = records) -> ColumnElement[bo
     return and_(*clauses)
 
 
-def _granted(scope: RecordScope, table: Table) -> ColumnElement[bool] | None:
+def _granted(scope: RecordScope, table: FromClause) -> ColumnElement[bool] | None:
     if not scope.granted:
         return None
     ids = sorted(scope.granted)
-    if table is records:
-        return records.c.id.in_(ids)
+    if table is records or getattr(table, "element", None) is records:  # or an alias
+        return table.c.id.in_(ids)
     if "evidence" in table.c:  # a JSON list of "record:ID" strings
         return or_(*(table.c.evidence.like(f'%"record:{i}"%') for i in ids))
     return None

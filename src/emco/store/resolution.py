@@ -305,7 +305,7 @@ def review_queue(conn: Connection, scope: RecordScope, low: float, high: float,
         .where(judgements.c.superseded_at.is_(None), judgements.c.verdict == "unsure",
                judgements.c.author.like("model:%"), judgements.c.score >= low,
                judgements.c.score < high,
-               _in_scope(left, scope), _in_scope(right, scope),
+               scope_filter(scope, left), scope_filter(scope, right),
                ~select(human.c.id).where(
                    human.c.left_id == judgements.c.left_id,
                    human.c.right_id == judgements.c.right_id,
@@ -313,13 +313,6 @@ def review_queue(conn: Connection, scope: RecordScope, low: float, high: float,
                    ~human.c.author.like("model:%"), ~human.c.author.like("rule:%")).exists())
         .order_by(judgements.c.score.desc(), judgements.c.id).limit(limit).offset(offset))
     return [dict(r) for r in conn.execute(query).mappings()]
-
-
-def _in_scope(table: Any, scope: RecordScope) -> Any:
-    clauses = [table.c.protection.in_(sorted(scope.protections))]
-    if scope.agencies is not None:
-        clauses.append(table.c.agency_code.in_(sorted(scope.agencies)))
-    return and_(*clauses)
 
 
 # --- resolved entities ---------------------------------------------------------------------

@@ -281,11 +281,10 @@ def _behind_params(d: Designated) -> dict[str, Any]:
 def _lookup(active: Active | None) -> Any:
     """Every live target designating any of a set (its keys, entities and the records
     behind them), built once: SQLAlchemy takes longer to build a statement than SQLite
-    takes to run it. Kept simple for PostgreSQL, which plans it on every call (server-side
-    prepared statements are off, see `store.db`): the records are looked up before, and
-    the owners' test is applied once, outside the union. Keys are looked up by kind and key
-    lists (`IN` on each column, so that the index serves: a tuple `IN` scans the table on
-    SQLite) and checked pair by pair after."""
+    takes to run it. Kept simple for PostgreSQL's planner: the records are looked up
+    before, and the owners' test is applied once, outside the union. Keys are looked up by
+    kind and key lists (`IN` on each column, so that the index serves: a tuple `IN` scans
+    the table on SQLite) and checked pair by pair after."""
     live = and_(targets.c.removed_at.is_(None), targets.c.owner_type == bindparam("owner"))
     found = (targets.c.id, targets.c.owner_id, targets.c.agency_code)
     blank = (null().label("key_kind"), null().label("key"))

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from emco.access import serverkey
 from emco.model.enums import Protection, Role
 from emco.model.types import Principal
 from emco.store.db import utc
@@ -25,14 +26,27 @@ class UserRow:
     active: bool
     failed_logins: int = 0
     locked_until: datetime | None = None
-    totp_secret: str | None = None
+    totp_sealed: str | None = None  # as stored: sealed with the server key
     totp_enrolled: bool = False
     totp_last_step: int | None = None
     concurrent_sessions: bool = False
+    oidc_issuer: str | None = None
+    oidc_subject: str | None = None
+
+    @property
+    def totp_secret(self) -> str | None:
+        """The second factor's shared secret in clear; `UnreadableSecret`, naming the
+        account, when the server's key does not open it (`emco.access.serverkey`)."""
+        return None if self.totp_sealed is None else serverkey.unseal_totp(
+            self.totp_sealed, self.username)
 
     def principal(self) -> Principal:
         return Principal(username=self.username, agency=self.agency, roles=self.roles,
                          clearance=self.clearance, user_id=self.id)
+
+    def locked(self, now: datetime) -> bool:
+        """Whether too many failed logins lock the account at `now`."""
+        return self.locked_until is not None and self.locked_until > now
 
 
 def _user(row: Any) -> UserRow:
@@ -42,10 +56,11 @@ def _user(row: Any) -> UserRow:
                    clearance=Protection(row["clearance"]), password_hash=row["password_hash"],
                    locale=row["locale"], active=bool(row["active"]),
                    failed_logins=row["failed_logins"], locked_until=utc(row["locked_until"]),
-                   totp_secret=row["totp_secret"],
+                   totp_sealed=row["totp_secret"],
                    totp_enrolled=row["totp_enrolled_at"] is not None,
                    totp_last_step=row["totp_last_step"],
-                   concurrent_sessions=bool(row["concurrent_sessions"]))
+                   concurrent_sessions=bool(row["concurrent_sessions"]),
+                   oidc_issuer=row["oidc_issuer"], oidc_subject=row["oidc_subject"])
 
 
 def by_username(conn: Connection, username: str) -> UserRow | None:
@@ -56,6 +71,19 @@ def by_username(conn: Connection, username: str) -> UserRow | None:
 def by_id(conn: Connection, user_id: int) -> UserRow | None:
     row = conn.execute(select(users).where(users.c.id == user_id)).mappings().first()
     return _user(row) if row else None
+
+
+def by_oidc(conn: Connection, issuer: str, subject: str) -> UserRow | None:
+    """The account linked to an identity provider's subject, if any."""
+    row = conn.execute(select(users).where(users.c.oidc_issuer == issuer,
+                                           users.c.oidc_subject == subject)).mappings().first()
+    return _user(row) if row else None
+
+
+def set_oidc(conn: Connection, user_id: int, issuer: str | None, subject: str | None) -> None:
+    """Link an account to a provider's subject, or unlink it with None, None."""
+    conn.execute(update(users).where(users.c.id == user_id)
+                 .values(oidc_issuer=issuer, oidc_subject=subject))
 
 
 def create(conn: Connection, *, username: str, display_name: str, agency: str,
@@ -115,9 +143,11 @@ def clear_failures(conn: Connection, user_id: int) -> None:
 
 def set_totp(conn: Connection, user_id: int, secret: str | None,
              enrolled_at: datetime | None) -> None:
-    """Store a second-factor secret (enrolled or not yet), or clear it with None."""
+    """Store a second-factor secret (enrolled or not yet), sealed with the server key, or
+    clear it with None."""
     conn.execute(update(users).where(users.c.id == user_id).values(
-        totp_secret=secret, totp_enrolled_at=enrolled_at, totp_last_step=None))
+        totp_secret=None if secret is None else serverkey.seal(secret),
+        totp_enrolled_at=enrolled_at, totp_last_step=None))
 
 
 def accept_totp_step(conn: Connection, user_id: int, step: int) -> bool:

@@ -14,6 +14,7 @@ from emco.api.schemas import NO_NUL
 from emco.errors import EmcoError, TooManyRequests, Unauthenticated
 from emco.model.enums import Permission
 from emco.model.types import Principal
+from emco.settings import Settings
 from emco.web.deps import (
     SESSION_COOKIE,
     AccessDep,
@@ -60,12 +61,29 @@ def login_submit(request: Request, db: DatabaseDep, settings: SettingsDep, limit
         return render(request, "login.html", {"next": safe_next(next), "error": exc.message,
                                               "username": username},
                       status_code=exc.status_code)
-    target = "/login/enrol" if step.enrol else "/login/code"
-    response = RedirectResponse(f"{target}?{_next_query(next)}", status_code=303)
-    response.set_cookie(PENDING_COOKIE, step.token, httponly=True, samesite="strict",
+    response = RedirectResponse(second_step_url(step.enrol, next), status_code=303)
+    set_pending_cookie(response, settings, step.token)
+    return response
+
+
+def second_step_url(enrol: bool, next: str | None) -> str:
+    """Where a login goes once its first factor is given: the code, or enrolment."""
+    target = "/login/enrol" if enrol else "/login/code"
+    return f"{target}?{_next_query(next)}"
+
+
+def set_pending_cookie(response: Response, settings: Settings, token: str) -> None:
+    """The cookie of a pending session: it lapses with the pending session."""
+    response.set_cookie(PENDING_COOKIE, token, httponly=True, samesite="strict",
                         secure=settings.secure_cookies,
                         max_age=int(auth.PENDING_MAX.total_seconds()))
-    return response
+
+
+def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
+    """The session cookie, in place of the pending one."""
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
+                        secure=settings.secure_cookies)
+    response.delete_cookie(PENDING_COOKIE)
 
 
 @router.get("/login/code")
@@ -126,9 +144,7 @@ def _second_step(request: Request, db: DatabaseDep, settings: SettingsDep, next:
         response.delete_cookie(PENDING_COOKIE)
         return response
     response = RedirectResponse(safe_next(next), status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
-                        secure=settings.secure_cookies)
-    response.delete_cookie(PENDING_COOKIE)
+    set_session_cookie(response, settings, token)
     return response
 
 

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from emco.access.oidc import Provider
 from emco.alerts.worker import AlertWorker
 from emco.api.account import router as account_api
 from emco.api.alerts import router as alerts_api
@@ -21,6 +22,7 @@ from emco.api.deconflict import router as deconflict_api
 from emco.api.handling import router as handling_api
 from emco.api.networks import router as networks_api
 from emco.api.operations import router as operations_api
+from emco.api.retention import router as retention_api
 from emco.api.risk import router as risk_api
 from emco.api.routes import router as api_router
 from emco.errors import EmcoError, TooManyRequests, Unauthenticated
@@ -34,6 +36,7 @@ from emco.web import audit as audit_pages
 from emco.web import deconflict as deconflict_pages
 from emco.web import handling as handling_pages
 from emco.web import networks as networks_pages
+from emco.web import oidc as oidc_pages
 from emco.web import operations as operations_pages
 from emco.web import pages
 from emco.web import risk as risk_pages
@@ -63,6 +66,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
                                          settings.webhook_timeout_seconds) \
         if settings.alert_worker_seconds else None
     app.state.limits = Limits.of(settings)
+    app.state.oidc = Provider.of(settings)  # None: no identity provider, password only
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api_router)
@@ -74,7 +78,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(risk_api)
     app.include_router(audit_api)
     app.include_router(handling_api)
+    app.include_router(retention_api)
     app.include_router(account_pages.router)
+    app.include_router(oidc_pages.router)
     app.include_router(pages.router)
     app.include_router(alerts_pages.router)
     app.include_router(deconflict_pages.router)
@@ -124,6 +130,8 @@ def _error_map(app: FastAPI) -> None:
         loc = list(first.get("loc", ()))
         if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
             loc = loc[1:]  # where the parameter travels is not part of its name
+        if first.get("type") == "json_invalid":
+            loc = []  # the place in the text, not a field
         where = ".".join(str(p) for p in loc)
         return _error(request, 422, _invalid(where or "request", first), where or None,
                       "BadInput")
@@ -152,6 +160,14 @@ _REASONS = {
     "less_than_equal": "%(field)s must be at most %(limit)s",
     "string_too_long": "%(field)s must be at most %(limit)s characters long",
     "string_too_short": "%(field)s must be at least %(limit)s characters long",
+    "bool_type": "%(field)s must be true or false",
+    "bool_parsing": "%(field)s must be true or false",
+    **dict.fromkeys(("date_type", "date_parsing", "date_from_datetime_parsing",
+                     "date_from_datetime_inexact"),
+                    "%(field)s must be a date such as 2026-01-31"),
+    "extra_forbidden": "%(field)s is not a field of this request",
+    "model_attributes_type": "%(field)s must be a JSON object",
+    "json_invalid": "%(field)s is not valid JSON",
 }
 _INVALID_MESSAGES = (  # for extraction: _REASONS holds the same texts
     N_("%(field)s is required"), N_("%(field)s must be a whole number"),
@@ -159,7 +175,9 @@ _INVALID_MESSAGES = (  # for extraction: _REASONS holds the same texts
     N_("%(field)s must be at most %(limit)s"),
     N_("%(field)s must be at most %(limit)s characters long"),
     N_("%(field)s must be at least %(limit)s characters long"),
-    N_("invalid value for %(field)s"))
+    N_("%(field)s must be true or false"), N_("%(field)s must be a date such as 2026-01-31"),
+    N_("%(field)s is not a field of this request"), N_("%(field)s must be a JSON object"),
+    N_("%(field)s is not valid JSON"), N_("invalid value for %(field)s"))
 
 
 def _invalid(field: str, error: Any) -> str:

@@ -8,16 +8,21 @@ neighbourhoods from the API as the reader expands the graph.
 import re
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from babel.numbers import format_decimal
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from emco.access.gate import Access
+from emco.access.motif import MAX_CASE_REF, MAX_MOTIF
+from emco.access.policy import allows
 from emco.api.networks import ID_PATTERN, EntityId, Hops, NetworkId
+from emco.api.schemas import NO_NUL
 from emco.api.schemas_networks import GraphOut, NetworkOut, NetworkSummaryOut, PathOut
 from emco.errors import BadInput
 from emco.i18n import N_
+from emco.model.enums import Permission
 from emco.network import reading
 from emco.network.networks import map_networks
 from emco.web.deps import AccessDep, locale_of
@@ -26,6 +31,9 @@ from emco.web.risk import risk_panel
 from emco.web.security import check_csrf
 
 router = APIRouter(include_in_schema=False)
+# The motif and case reference of a look at a person's links (`emco.access.motif`).
+Motif = Annotated[str, Query(max_length=MAX_MOTIF, pattern=NO_NUL)]
+CaseRef = Annotated[str, Query(max_length=MAX_CASE_REF, pattern=NO_NUL)]
 # Words stored as data and shown translated: kinds of link, threat levels and attributes,
 # the roles the analysis gives members and the parts of their head score.
 KINDS = (N_("call"), N_("payment"), N_("associate"), N_("family"), N_("membership"),
@@ -76,17 +84,29 @@ def network_page(request: Request, access: AccessDep, network_id: NetworkId) -> 
 @router.get("/entities/{entity_id}/graph")
 def neighbourhood_page(request: Request, access: AccessDep, entity_id: EntityId,
                        hops: Hops = 1,
-                       to: Annotated[str, Query(max_length=100)] = "") -> Response:
-    """A person's links; with `to`, the shortest path from them to that person too."""
-    return person_page(request, access, entity_id, hops, to)
+                       to: Annotated[str, Query(max_length=100)] = "",
+                       motif: Motif = "", case_ref: CaseRef = "") -> Response:
+    """A person's links; with `to`, the shortest path from them to that person too. A
+    look at a person's data: the page asks first for the motif and the case reference
+    (the record page's small form), which its links and forms then carry along."""
+    if not (motif.strip() and case_ref.strip()) and allows(access.principal,
+                                                           Permission.NETWORK_READ):
+        keep = {"hops": hops, **({"to": to} if to else {})}
+        return render(request, "handling_motif.html", {
+            "action": f"/entities/{entity_id}/graph", "keep": keep, "motif": motif,
+            "case_ref": case_ref})
+    return person_page(request, access, entity_id, hops, to, motif=motif, case_ref=case_ref)
 
 
 def person_page(request: Request, access: Access, entity_id: str, hops: int = 1,
                 to: str = "", risk: dict[str, Any] | None = None,
-                status_code: int = 200) -> Response:
+                status_code: int = 200, *, motif: str = "", case_ref: str = "") -> Response:
     """The person page: their links, and the risk panel for a reader of risk (`risk`
-    adds the panel's refused form: its error and what was typed)."""
-    graph = GraphOut.of(reading.neighbourhood(access, entity_id, hops))
+    adds the panel's refused form: its error and what was typed). `motif` and
+    `case_ref` are the look's, required by the stages."""
+    why = {"motif": motif, "case_ref": case_ref}
+    graph = GraphOut.of(reading.neighbourhood(access, entity_id, hops, motif=motif or None,
+                                              case_ref=case_ref or None))
     path: PathOut | None = None
     error: BadInput | None = None
     wanted = to.strip()
@@ -95,7 +115,9 @@ def person_page(request: Request, access: Access, entity_id: str, hops: int = 1,
                             "E00000042 (each person's page shows it)", value=wanted[:40]),
                          field="to")
     elif wanted:
-        path = PathOut.between(reading.shortest_path(access, entity_id, wanted),
+        path = PathOut.between(reading.shortest_path(access, entity_id, wanted,
+                                                     motif=motif or None,
+                                                     case_ref=case_ref or None),
                                entity_id, wanted)
     return render(request, "neighbourhood.html", {
         "entity_id": entity_id, "hops": hops, "max_hops": reading.MAX_HOPS,
@@ -103,10 +125,11 @@ def person_page(request: Request, access: Access, entity_id: str, hops: int = 1,
         "path_data": {**_graph_data(path, []), "path": path.path} if path else None, "error": error,
         "names": {n.id: n.name for n in [*graph.nodes, *(path.nodes if path else [])]},
         "person": next((n.name for n in graph.nodes if n.id == entity_id), entity_id),
-        "number": _number(request), **GRAPH_WORDS,
-        **risk_panel(request, access, entity_id, risk)},
+        "number": _number(request), **GRAPH_WORDS, **why, "why": urlencode(why),
+        **risk_panel(request, access, entity_id, risk, motif=motif, case_ref=case_ref)},
         status_code=400 if error else status_code,
-        json_twin=f"/api/v1/entities/{entity_id}/neighbourhood?hops={hops}")
+        json_twin=f"/api/v1/entities/{entity_id}/neighbourhood?"
+                  + urlencode({"hops": hops, **why}))
 
 
 def _number(request: Request) -> Callable[..., str]:

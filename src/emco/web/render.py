@@ -14,6 +14,7 @@ from starlette.responses import Response
 from emco.access.policy import allows
 from emco.i18n import LOCALES, translate, translations
 from emco.model.enums import Permission
+from emco.settings import Settings
 from emco.web.security import CSRF_COOKIE, csrf_token
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -64,7 +65,7 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
         "_": _, "ngettext": ngettext, "day": day, "lang_url": lang_url, "locale": locale,
         "locales": LOCALES, "csrf_token": token, "percent": percent, "signed": signed,
         "may": may, "Permission": Permission, "principal": principal,
-        "json_twin": json_twin,
+        "json_twin": json_twin, "oidc_label": _oidc_label(request),
         **context}, status_code=status_code)
     secure = request.app.state.settings.secure_cookies
     if request.cookies.get(CSRF_COOKIE) != token:
@@ -74,6 +75,12 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
         response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 86400, samesite="lax",
                             secure=secure)
     return response
+
+
+def _oidc_label(request: Request) -> str | None:
+    """The identity provider's name for the login page's button; None when it is off."""
+    settings: Settings = request.app.state.settings
+    return settings.oidc_label if settings.oidc_enabled else None
 
 
 def _principal(request: Request) -> Any:

@@ -5,14 +5,18 @@ same stage function as its JSON twin (`emco.api.risk`).
 """
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from babel.numbers import format_decimal
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from emco.access.gate import Access
+from emco.access.motif import MAX_CASE_REF
+from emco.access.motif import MAX_MOTIF as MAX_LOOK
 from emco.access.policy import allows
 from emco.api.risk import EntityId, ranking
+from emco.api.schemas import NO_NUL
 from emco.api.schemas_risk import ExplanationOut
 from emco.errors import EmcoError, NotFound
 from emco.i18n import N_
@@ -56,9 +60,15 @@ def decision_submit(request: Request, access: AccessDep, entity_id: EntityId,
                     agency: Annotated[str, Form(max_length=16)] = "",
                     decision: Annotated[str, Form(max_length=16)] = "",
                     motif: Annotated[str, Form(max_length=MAX_MOTIF)] = "",
-                    csrf_token: Token = "") -> Response:
+                    csrf_token: Token = "",
+                    look_motif: Annotated[str, Query(alias="motif", max_length=MAX_LOOK,
+                                                     pattern=NO_NUL)] = "",
+                    look_case_ref: Annotated[str, Query(alias="case_ref",
+                                                        max_length=MAX_CASE_REF,
+                                                        pattern=NO_NUL)] = "") -> Response:
     """Record a reviewer's decision from the person page; a refusal shows the page again
-    with the message and what was typed."""
+    with the message and what was typed. The form's address carries the motif and case
+    reference of the look at the person (the decision's own motif is a form field)."""
     from emco.web.networks import person_page  # that module feeds its page from this one
 
     check_csrf(request, csrf_token)
@@ -68,18 +78,23 @@ def decision_submit(request: Request, access: AccessDep, entity_id: EntityId,
         form = {"agency": agency, "decision": decision, "motif": motif}
         return person_page(request, access, entity_id,
                            risk={"risk_error": exc, "risk_form": form},
-                           status_code=exc.status_code)
-    return RedirectResponse(f"/entities/{entity_id}/graph#risk", status_code=303)
+                           status_code=exc.status_code, motif=look_motif,
+                           case_ref=look_case_ref)
+    why = urlencode({"motif": look_motif, "case_ref": look_case_ref})
+    return RedirectResponse(f"/entities/{entity_id}/graph?{why}#risk", status_code=303)
 
 
 def risk_panel(request: Request, access: Access, entity_id: str,
-               extra: dict[str, Any] | None = None) -> dict[str, Any]:
+               extra: dict[str, Any] | None = None, *, motif: str = "",
+               case_ref: str = "") -> dict[str, Any]:
     """What the person page's risk panel shows (nothing for a reader without risk, or
-    when the stage has no view of the person for them)."""
+    when the stage has no view of the person for them), read with the look's motif and
+    case reference."""
     if not allows(access.principal, Permission.RISK_READ):
         return {"risk": None}
     try:
-        view = ExplanationOut.of(explain(access, entity_id))
+        view = ExplanationOut.of(explain(access, entity_id, motif=motif or None,
+                                         case_ref=case_ref or None))
     except NotFound:  # the links reach them, but the reader holds no record of them
         return {"risk": None}
     agencies = sorted({d.agency for d in view.declarations})

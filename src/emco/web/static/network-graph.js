@@ -6,6 +6,8 @@
 // date; clicking a person shows their role and head score. On a person's page, clicking a
 // person draws their own links, fetched from /api/v1/entities/ID/neighbourhood, and the
 // shortest path the page found (#graph-path) is drawn in red. The instance is window.cy.
+// What a person's page opens (links, records, more links) carries the motif and case
+// reference of the look (data-why), as the page's own links do.
 (function () {
   "use strict";
   var element = document.getElementById("graph");
@@ -39,6 +41,10 @@
   var T = labels.texts;
   var mode = element.getAttribute("data-mode");
   var centre = element.getAttribute("data-centre");
+  var why = element.getAttribute("data-why") || "";
+  function withWhy(url) {
+    return why ? url + (url.indexOf("?") < 0 ? "?" : "&") + why : url;
+  }
   var status = document.getElementById("graph-status");
   var panel = document.getElementById("graph-panel");
   var legend = document.getElementById("graph-legend");
@@ -254,12 +260,13 @@
       panel.appendChild(partsTable(m.parts));
     }
     var actions = el("p", null, "panel-actions");
-    actions.appendChild(link("/entities/" + encodeURIComponent(id) + "/graph", T.neighbourhood,
-                             "panel-neighbourhood"));
+    actions.appendChild(link(withWhy("/entities/" + encodeURIComponent(id) + "/graph"),
+                             T.neighbourhood, "panel-neighbourhood"));
     if (mode === "neighbourhood" && id !== centre) {
       actions.appendChild(document.createTextNode(" · "));
-      actions.appendChild(link("/entities/" + encodeURIComponent(centre) + "/graph?to=" +
-                               encodeURIComponent(id), T.path_to, "panel-path"));
+      actions.appendChild(link(withWhy("/entities/" + encodeURIComponent(centre) +
+                                       "/graph?to=" + encodeURIComponent(id)),
+                               T.path_to, "panel-path"));
     }
     panel.appendChild(actions);
   }
@@ -282,7 +289,8 @@
       d.evidence.forEach(function (ref) {
         var li = el("li");
         var match = /^record:(\d+)$/.exec(ref);
-        li.appendChild(match ? link("/records/" + match[1], "#" + match[1]) : el("span", ref));
+        li.appendChild(match ? link(withWhy("/records/" + match[1]), "#" + match[1])
+                             : el("span", ref));
         ul.appendChild(li);
       });
       panel.appendChild(ul);
@@ -295,7 +303,7 @@
     if (node.hasClass("expanded")) return;
     var name = node.data("label");
     say(fill(T.expanding, {name: name}));
-    fetch("/api/v1/entities/" + encodeURIComponent(node.id()) + "/neighbourhood?hops=1",
+    fetch(withWhy("/api/v1/entities/" + encodeURIComponent(node.id()) + "/neighbourhood?hops=1"),
           {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (response) {
         return response.json().then(function (body) {
