@@ -31,9 +31,6 @@ tags) with the standard library's HTML parser.
 tests/api/conftest.py re-exports these fixtures for the API tests.
 """
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -41,7 +38,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -58,6 +54,7 @@ from emco.store.db import Database
 from emco.web.app import create_app
 from emco.web.security import CSRF_COOKIE
 from tests import factories
+from tests.web.threaded import bound_socket, served
 
 PASSWORD = "correct horse battery"
 OFAST_USER = "ana.ofast"
@@ -109,21 +106,9 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 def live_server(app: FastAPI) -> Iterator[str]:
     """The app served by uvicorn in a thread on 127.0.0.1 at a free port, for the length of
     a test (for the browser tests); its data is whatever the test's other fixtures put in."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "the server stopped"
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    sock = bound_socket()
+    with served(app, sock):
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 @pytest.fixture

@@ -19,8 +19,6 @@ import base64
 import hashlib
 import html
 import secrets
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +26,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus, urlencode
 
-import uvicorn
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from starlette.applications import Starlette
@@ -41,6 +38,8 @@ from starlette.responses import (
     Response,
 )
 from starlette.routing import Route
+
+from tests.web.threaded import bound_socket, served
 
 CLIENT_ID = "emco-tests"
 CLIENT_SECRET = "a secret between EMCO and the provider"
@@ -188,21 +187,7 @@ def serving(host: str = "127.0.0.1") -> Iterator[IdentityProvider]:
     """A provider served for the length of the block, on 127.0.0.1, named `host` in its
     addresses (`localhost` puts it on another site than an EMCO at 127.0.0.1, for a
     browser's SameSite rules)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    sock = bound_socket()
     provider = IdentityProvider(f"http://{host}:{sock.getsockname()[1]}")
-    server = uvicorn.Server(uvicorn.Config(provider.app, log_level="warning",
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "the provider stopped"
-        assert time.monotonic() < deadline, "the provider did not start"
-        time.sleep(0.02)
-    try:
+    with served(provider.app, sock):
         yield provider
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
