@@ -2,6 +2,7 @@
 exports and the identifier rules, through the functions the CLI, the API and the pages
 call."""
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,20 @@ from emco.model.types import RecordMeta
 from emco.resolve import service
 from emco.resolve.features import person_features
 from emco.resolve.model import Scorer
-from emco.resolve.service import explain, explanation_dict, export_entities, judge, resolve
+from emco.resolve.service import (
+    current_model,
+    explain,
+    explanation_dict,
+    export_entities,
+    judge,
+    resolve,
+    score_now,
+)
 from emco.settings import Settings
 from emco.store import audit as audit_store
 from emco.store import resolution as repo
 from emco.store.db import Database
-from emco.store.tables import judgements
+from emco.store.tables import judgements, records
 from tests.factories import entity, load, person, principal, write_jsonl
 from tests.resolve.conftest import (
     EVERYTHING,
@@ -152,6 +161,35 @@ def test_an_incremental_run_with_nothing_new_changes_nothing(people: Access) -> 
     summary = resolve(people, THRESHOLDS)
     assert (summary.featured, summary.scored_pairs, summary.changed) == (0, 0, 0)
     assert exported(people) == before
+
+
+def test_a_model_of_other_comparisons_is_trained_again_before_use(
+        db: Database, settings: Settings, tmp_path: Path, trained: Trained) -> None:
+    load_people(db, settings, tmp_path)
+    older = copy.deepcopy(trained[0])  # as an earlier release stored it: a level fewer
+    document = next(c for c in older["comparisons"]
+                    if c["output_column_name"] == "identity_document")
+    document["comparison_levels"] = [lv for lv in document["comparison_levels"]
+                                     if lv["label_for_charts"] != "one character apart"]
+    version = seed_model(db, (older, trained[1]))
+    access = operator(db)
+    with db.read() as conn:
+        assert current_model(conn) is None
+        assert score_now(conn, *_two_people(db)) is None
+    summary = resolve(access, THRESHOLDS)  # incremental asked; the batch runs, and trains
+    assert summary.trained
+    assert summary.model_version == version + 1
+    with db.read() as conn:
+        stored = current_model(conn)
+        assert stored is not None
+        assert stored[0] == version + 1
+
+
+def _two_people(db: Database) -> tuple[int, int]:
+    with db.read() as conn:
+        first, second = conn.execute(select(records.c.id).order_by(records.c.id).limit(2)
+                                     ).scalars()
+    return first, second
 
 
 def test_the_batch_joins_the_same_person_and_only_them(db: Database, people: Access) -> None:

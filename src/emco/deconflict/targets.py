@@ -35,7 +35,7 @@ from emco.model.enums import TargetKind, Verdict
 from emco.resolve.comparisons import BLOCK_CAP
 from emco.resolve.features import person_features, person_keys
 from emco.resolve.model import Scorer
-from emco.resolve.service import Thresholds, classify
+from emco.resolve.service import Thresholds, classify, current_model
 from emco.store import records as records_repo
 from emco.store import resolution
 from emco.store import target_records as matching
@@ -281,8 +281,9 @@ def _scorer(conn: Connection) -> Scorer | None:
     cache_key = (conn.engine.url.render_as_string(hide_password=True), int(version))
     scorer = _SCORERS.get(cache_key)
     if scorer is None:
-        stored = resolution.latest_model(conn, "person")
-        assert stored is not None
+        stored = current_model(conn)
+        if stored is None:  # trained on older comparisons: none until trained again
+            return None
         scorer = Scorer(stored[1], stored[2])
         _SCORERS[cache_key] = scorer
         while len(_SCORERS) > 4:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler
 
 Row = dict[str, Any]
 Predicate = Callable[[Row, Row], bool]
@@ -94,14 +94,24 @@ def _phonetic(col: str) -> Level:
                  lambda a, b: a[mp] is not None and a[mp] == b[mp])
 
 
-def _shared(col: str, label: str) -> tuple[Level, Level, Level]:
+def _shared(col: str, label: str) -> tuple[Level, Level]:
     return (
         Level("null", f'len("{col}_l") = 0 OR len("{col}_r") = 0',
               lambda a, b: not a[col] or not b[col], is_null=True),
         Level(label, f'list_has_any("{col}_l", "{col}_r")',
               lambda a, b: bool(set(a[col]) & set(b[col]))),
-        _else(),
     )
+
+
+def one_apart(left: Sequence[str], right: Sequence[str]) -> bool:
+    """A value of one side one typing error from a value of the other: a character
+    added, dropped, replaced, or two neighbours swapped."""
+    return any(OSA.distance(a, b) <= 1 for a in left for b in right)
+
+
+# `one_apart` in DuckDB's SQL, over two lists.
+ONE_APART_SQL = ('len(list_filter("{col}_l", lambda a: len(list_filter("{col}_r", '
+                 'lambda b: damerau_levenshtein(a, b) <= 1)) > 0)) > 0')
 
 
 def _dob_swapped(a: Row, b: Row) -> bool:
@@ -110,8 +120,9 @@ def _dob_swapped(a: Row, b: Row) -> bool:
 
 
 def _dob_typo(a: Row, b: Row) -> bool:
+    """One typing error in the eight digits (a 1942-07-04 written 1940-27-04 too)."""
     return (a["dob"] is not None and b["dob"] is not None
-            and Levenshtein.distance(a["dob"], b["dob"]) <= 1)
+            and OSA.distance(a["dob"].replace("-", ""), b["dob"].replace("-", "")) <= 1)
 
 
 PERSON: tuple[Comparison, ...] = (
@@ -131,15 +142,21 @@ PERSON: tuple[Comparison, ...] = (
               'AND "dob_m_l" = "dob_d_r" AND "dob_d_l" = "dob_m_r"', _dob_swapped),
         Level("one character apart",
               '"dob_l" IS NOT NULL AND "dob_r" IS NOT NULL AND '
-              'levenshtein("dob_l", "dob_r") <= 1', _dob_typo),
+              'damerau_levenshtein(replace("dob_l", \'-\', \'\'), '
+              'replace("dob_r", \'-\', \'\')) <= 1', _dob_typo),
         Level("same year and month", '"dob_y_l" = "dob_y_r" AND "dob_m_l" = "dob_m_r"',
               lambda a, b: a["dob_y"] == b["dob_y"] and a["dob_m"] is not None
               and a["dob_m"] == b["dob_m"]),
         Level("same year", '"dob_y_l" = "dob_y_r"', lambda a, b: a["dob_y"] == b["dob_y"]),
         _else())),
-    Comparison("phone", "Phone numbers (E.164)", _shared("phones", "a number in common")),
-    Comparison("identity_document", "Identity document numbers and e-mail addresses",
-               _shared("ids", "a document in common")),
+    Comparison("phone", "Phone numbers (E.164)",
+               (*_shared("phones", "a number in common"), _else())),
+    # A document number copied with one typing error is still the document; EM weighs it.
+    Comparison("identity_document", "Identity document numbers and e-mail addresses", (
+        *_shared("ids", "a document in common"),
+        Level("one character apart", ONE_APART_SQL.format(col="ids"),
+              lambda a, b: one_apart(a["ids"], b["ids"])),
+        _else())),
     Comparison("birthplace", "Place of birth", (_null("birthplace"), _exact("birthplace"),
                                                 _else())),
     Comparison("address", "Address, as written; its postcode", (
@@ -152,7 +169,7 @@ PERSON: tuple[Comparison, ...] = (
 
 # Two records are compared when they share one of these keys (features.keys()).
 BLOCKING_KEYS = ("k_fs", "k_sy", "k_fd", "k_sf", "k_fi", "k_ds", "k_df", "k_di", "k_pf",
-                 "k_ps", "name_key")
+                 "k_ps", "k_dp", "name_key")
 BLOCKING_ARRAYS = ("phones", "ids")
 # A name key shared by more records than this says too little to compare them all (every
 # "Mohamed B." of a million records): such a block is left out, in the batch and on

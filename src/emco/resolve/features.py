@@ -79,6 +79,9 @@ class PersonFeatures:
             if self.dob and self.fn and self.sn else None
         pf = f"{self.postcode}|{self.fn_mp}" if self.postcode and self.fn_mp else None
         ps = f"{self.postcode}|{self.sn_mp}" if self.postcode and self.sn_mp else None
+        # The date and the postcode: a name changed (by marriage, by an alias) or
+        # garbled beyond its sound and initials.
+        dp = f"{self.dob}|{self.postcode}" if self.dob and self.postcode else None
         return {"unique_id": self.record_id, "agency": self.agency, "fn": self.fn,
                 "sn": self.sn, "fn_mp": self.fn_mp, "sn_mp": self.sn_mp,
                 "name_key": self.name_key, "dob": self.dob, "dob_y": self.dob_y,
@@ -86,7 +89,7 @@ class PersonFeatures:
                 "address": self.address, "postcode": self.postcode,
                 "gender": self.gender, "phones": list(self.phones), "ids": list(self.ids),
                 "k_fs": fs, "k_sy": sy, "k_fd": fd, "k_sf": sf, "k_fi": fi, "k_ds": ds,
-                "k_df": df, "k_di": di, "k_pf": pf, "k_ps": ps}
+                "k_df": df, "k_di": di, "k_pf": pf, "k_ps": ps, "k_dp": dp}
 
 
 def person_keys(row: dict[str, Any]) -> list[tuple[str, str]]:
@@ -94,7 +97,7 @@ def person_keys(row: dict[str, Any]) -> list[tuple[str, str]]:
     keys = [(kind, row[column]) for kind, column in
             (("fs", "k_fs"), ("sy", "k_sy"), ("fd", "k_fd"), ("sf", "k_sf"), ("fi", "k_fi"),
              ("ds", "k_ds"), ("df", "k_df"), ("di", "k_di"), ("pf", "k_pf"), ("ps", "k_ps"),
-             ("nk", "name_key")) if row.get(column)]
+             ("dp", "k_dp"), ("nk", "name_key")) if row.get(column)]
     keys += [("ph", p) for p in row.get("phones") or ()]
     keys += [("id", i) for i in row.get("ids") or ()]
     return [(k, str(v)[:200]) for k, v in keys]

@@ -175,6 +175,21 @@ def train(frame: pd.DataFrame, seed: int = 1, max_pairs: float = 2e6) -> dict[st
     return _neutral_when_unseen(_prior_when_untrained(settings))
 
 
+def fits(settings: dict[str, Any]) -> bool:
+    """Whether a stored model was trained on this code's comparisons (the same levels, in
+    the same SQL) and blocks as this code does: the batch runs a model's own SQL and
+    blocking rules, `Scorer` and the real-time matcher this code's Python and keys, so a
+    model of other comparisons or keys is trained again before it is used."""
+    def form(comparisons: list[dict[str, Any]]) -> list[Any]:
+        return [(c["output_column_name"], [(lv["label_for_charts"], lv["sql_condition"])
+                                           for lv in c["comparison_levels"]])
+                for c in comparisons]
+    current = untrained_settings()
+    return form(settings.get("comparisons", [])) == form(current["comparisons"]) and \
+        settings.get("blocking_rules_to_generate_predictions") == \
+        current["blocking_rules_to_generate_predictions"]
+
+
 def _prior_when_untrained(settings: dict[str, Any]) -> dict[str, Any]:
     """A comparison EM never reached (too few records) takes Splink's stated prior: most
     matches agree exactly, the rest spread evenly over the weaker levels."""

@@ -27,7 +27,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import json as pa_json
-from rapidfuzz.distance import OSA
 from sqlalchemy import Connection
 
 from emco.access.audit import AuditEvent
@@ -60,7 +59,7 @@ from emco.store.db import ANALYZE_AFTER, Database
 from emco.store.records import Facts
 from emco.workers import in_order
 
-FEATURES_VERSION = "6"  # bump when feature code changes: every record is featured again
+FEATURES_VERSION = "7"  # bump when feature code changes: every record is featured again
 KIND = "person"
 SCHEMATA = sorted(PERSON_SCHEMATA | COMPANY_SCHEMATA | set(IDENTIFIED))
 FLOOR = 0.001  # pairs scoring below this are not kept (unless surely different people)
@@ -127,7 +126,7 @@ def resolve(access: Access, thresholds: Thresholds, full: bool = False,
         summary.featured, new_people = _feature(access, not full, workers)
     with access.reading(Permission.RESOLVE_RUN,
                         AuditEvent(AuditAction.RESOLVE_READ)) as p:
-        stored = repo.latest_model(p.conn, KIND)
+        stored = current_model(p.conn)
     frame = None
     if stored is None or retrain:
         with clock("train"):
@@ -380,11 +379,8 @@ def classify(score: Score, thresholds: Thresholds) -> Verdict | None:
     in ten merges of that kind at 70,000 records joined two people (engineering notes)."""
     levels = {p.comparison: p.level for p in score.parts}
     parts = {p.comparison: p for p in score.parts}
-    documents = parts.get("identity_document")
     shared = levels.get("phone") == "a number in common" or \
-        levels.get("identity_document") == "a document in common" or (
-            documents is not None and any(OSA.distance(a, b) <= 1 for a in documents.left or ()
-                                          for b in documents.right or ()))
+        levels.get("identity_document") in ("a document in common", "one character apart")
     dates = parts.get("birth_date")
     other_day = dates is not None and dates.level == "same year" and all(
         isinstance(d, str) and not d.endswith(YEAR_ONLY) for d in (dates.left, dates.right)) \
@@ -463,9 +459,8 @@ def _judging(settings: dict[str, Any], thresholds: Thresholds, outside: npt.NDAr
     negative, positive, unsure = (text(v.value) for v in (
         Verdict.NEGATIVE, Verdict.POSITIVE, Verdict.UNSURE))
     p = "match_probability"
-    shared = ("(level_phone = 'a number in common' OR level_identity_document = "
-              "'a document in common' OR len(list_filter(ids_l, lambda a: len(list_filter("
-              "ids_r, lambda b: damerau_levenshtein(a, b) <= 1)) > 0)) > 0)")
+    shared = ("(level_phone = 'a number in common' OR level_identity_document IN "
+              "('a document in common', 'one character apart'))")
     names_only = (f"level_birth_date = 'null' AND NOT {shared} AND level_address IN "
                   "('null', 'else') AND level_birthplace <> 'exact'")
     merge = (f"CASE WHEN {names_only} THEN {unsure} ELSE {positive} END"
@@ -623,11 +618,20 @@ def explain(access: Access, left: int, right: int) -> PairExplanation:
                                repo.entity_of(p.conn, left), repo.entity_of(p.conn, right))
 
 
+def current_model(conn: Connection) -> tuple[int, dict[str, Any], dict[str, dict[str, float]]
+                                            ] | None:
+    """The latest trained model (version, Splink's settings, term frequencies), unless it
+    was trained on other comparisons than this code's: the next `emco resolve` trains
+    one again (`on_arrival` runs it as soon as a record arrives)."""
+    stored = repo.latest_model(conn, KIND)
+    return stored if stored is not None and person_model.fits(stored[1]) else None
+
+
 def score_now(conn: Any, left: int, right: int) -> Score | None:
     """Two person records scored with the latest model; None when one is not a person
     with features, or no model is trained yet."""
     feats = dict(repo.features(conn, KIND, [left, right]))
-    stored = repo.latest_model(conn, KIND)
+    stored = current_model(conn)
     if stored is None or left not in feats or right not in feats:
         return None
     return Scorer(stored[1], stored[2]).score(feats[left], feats[right])
@@ -722,7 +726,7 @@ def _newly_joinable(conn: Connection, pair: Sequence[int], thresholds: Threshold
     """The model's negatives of the records of `pair` that nothing joined yet, with the
     joinable records (and with each other): what the store holds for every joinable
     record. None without a trained model."""
-    stored = repo.latest_model(conn, KIND)
+    stored = current_model(conn)
     fresh = sorted(set(pair) - repo.joinable(conn, pair))
     if stored is None or not fresh:
         return []
@@ -788,7 +792,8 @@ def overview(access: Access, thresholds: Thresholds) -> Overview:
 
 def on_arrival(access: Access, thresholds: Thresholds) -> ResolveSummary | None:
     """Match newly arrived records against everything resolved, if a model has been
-    trained (the first resolution is a batch the staff runs: `emco resolve`)."""
+    trained (the first resolution is a batch the staff runs: `emco resolve`). A model of
+    older comparisons is trained again first (`current_model`)."""
     with access.reading(Permission.RESOLVE_RUN, AuditEvent(AuditAction.RESOLVE_READ)) as p:
         trained = repo.latest_model(p.conn, KIND) is not None
     return resolve(access, thresholds) if trained else None
