@@ -518,6 +518,9 @@ def resolve_cmd(
               f"{s.rule_links:,} links by identifier. {s.entities:,} entities; "
               f"{s.merged_records:,} records merged with others; {s.changed:,} records "
               "changed entity.", highlight=False)
+    out.print("Seconds: " + ", ".join(f"{stage} {seconds:.1f}"
+                                      for stage, seconds in s.seconds.items()) + ".",
+              highlight=False)
 
 
 @resolve_app.command("export")

@@ -206,8 +206,10 @@ def _finish(access: Access, event: AuditEvent, summary: ResolveSummary, judge: J
         event.detail = json.dumps({k: v for k, v in summary.to_dict().items()
                                    if k != "seconds"})
     if summary.changed >= ANALYZE_AFTER:  # the stages below read entities by their ids
-        access.db.analyze()
-    _notify(access, changed_entities)
+        with clock("analyze"):
+            access.db.analyze()
+    with clock("following stages"):
+        _notify(access, changed_entities)
     return summary
 
 
@@ -249,18 +251,23 @@ def _recluster(conn: Connection, db: Database, thresholds: Thresholds,
 
 # --- features ------------------------------------------------------------------------------
 
-def _feature(access: Access, stale_only: bool, workers: int
+def _feature(access: Access, incremental: bool, workers: int
              ) -> tuple[int, dict[int, dict[str, Any]]]:
-    """Compute and store the features and keys of records new or changed (all when not
-    `stale_only`), chunk by chunk, in `workers` other processes when more than 0. Returns
-    how many records were featured and, when `stale_only`, the features of the people
-    among them (a full run reads them back column-wise: `_people`)."""
+    """Compute and store the features and keys of records new or changed, chunk by
+    chunk, in `workers` other processes when more than 0. Features are a function of a
+    record's content and `FEATURES_VERSION`: a full run features again only what changed,
+    unless none is current (a first run, a new version), when all are replaced at once.
+    Returns how many records were featured and, when `incremental`, the features of the
+    people among them (a full run reads them back column-wise: `_people`)."""
     count = 0
     people: dict[int, dict[str, Any]] = {}
     with ExitStack() as stack:
         read = stack.enter_context(access.reading(Permission.RESOLVE_RUN,
                                                   AuditEvent(AuditAction.RESOLVE_READ)))
-        blocks = repo.resolvable(read.conn, read.scope, SCHEMATA, stale_only,
+        everything = read.scope.agencies is None and \
+            read.scope.protections == frozenset(Protection) and \
+            not repo.any_current_features(read.conn, FEATURES_VERSION)
+        blocks = repo.resolvable(read.conn, read.scope, SCHEMATA, not everything,
                                  FEATURES_VERSION, FEATURE_BLOCK)
         first = next(blocks, [])
         blocks = chain([first], blocks)
@@ -275,14 +282,12 @@ def _feature(access: Access, stale_only: bool, workers: int
             if save is None:  # the first changed record opens the write
                 write = stack.enter_context(access.writing(
                     Permission.RESOLVE_RUN, AuditEvent(AuditAction.RESOLVE_RUN)))
-                everything = not stale_only and read.scope.agencies is None and \
-                    read.scope.protections == frozenset(Protection)
                 save = stack.enter_context(repo.features_writer(access.db, write.conn,
                                                                 everything))
             save(rows)
             count += len(rows)
             write.event.detail = f"features of {count} records"
-            if stale_only:
+            if incremental:
                 people.update((rid, json.loads(text)) for rid, kind, _, text, _ in rows
                               if kind == KIND)
     return count, people

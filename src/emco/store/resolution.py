@@ -57,6 +57,12 @@ def resolvable(conn: Connection, scope: RecordScope, schemata: Sequence[str],
         yield [(rid, agency, schema, digest, facts[rid]) for rid, agency, schema, digest in part]
 
 
+def any_current_features(conn: Connection, version: str) -> bool:
+    """Whether any record's stored features are of this features `version`."""
+    return conn.execute(select(resolve_features.c.record_id).where(
+        resolve_features.c.content_hash.like(f"%:{version}")).limit(1)).first() is not None
+
+
 FeatureRow = tuple[int, str, str, str, Sequence[tuple[str, str]]]
 
 
