@@ -54,9 +54,11 @@ def main() -> None:
 
     frame = pd.DataFrame(list(people.values()))
     settings = model.train(frame)
-    scorer = Scorer(settings, model.term_frequencies(frame))
-    defaults = Settings()
-    thresholds = Thresholds(defaults.resolve_match_threshold, defaults.resolve_review_threshold)
+    tf = model.term_frequencies(frame)
+    scorer = Scorer(settings, tf)
+    thresholds = Thresholds.of(Settings()).for_model(tf)
+    print(f"namesake rate {tf.get(model.NAMES)}; names alone to review: "
+          f"{thresholds.names_alone_to_review}")
     judgements, scored = [], 0
     for batch in model.predict(settings, frame, 0.001):
         for a, b in zip(batch["unique_id_l"], batch["unique_id_r"], strict=True):

@@ -8,6 +8,7 @@ import binascii
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -81,12 +82,13 @@ class Settings(BaseSettings):
         description="A pair scored between this and the match threshold goes to the "
         "review queue for an operator to decide.",
     )
-    resolve_names_alone_to_review: bool = Field(
-        default=False,
+    resolve_names_alone_to_review: Literal["auto", "true", "false"] = Field(
+        default="auto",
         description="Send a pair alike by its names alone (no birth date to compare, "
         "nothing else in common) to the review queue instead of merging it, however "
-        "high its score. Raises precision on large files full of namesakes, at the cost "
-        "of recall and of a longer queue (see docs/engineering-notes.md).",
+        "high its score: true, false, or auto (when the file's own dated records show "
+        "that two records of one full name are more often two people than one; see "
+        "docs/resolution.md).",
     )
     deconflict_place_margin_m: int = Field(
         default=200, ge=0, le=10_000,
@@ -269,6 +271,13 @@ class Settings(BaseSettings):
                 raise ValueError("a server key is 32 bytes in URL-safe base64 (44 "
                                  "characters): make one with `python -m emco.access.serverkey`")
         return value
+
+    @field_validator("resolve_names_alone_to_review", mode="before")
+    @classmethod
+    def _lower_choice(cls, value: object) -> object:
+        if isinstance(value, bool):  # as the earlier true/false setting was given in code
+            return str(value).lower()
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("default_locale")
     @classmethod

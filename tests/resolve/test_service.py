@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
@@ -16,10 +17,11 @@ from emco.demo.evaluate import pairwise_scores
 from emco.errors import BadInput, Conflict, Forbidden, NotFound
 from emco.model.enums import AuditAction, Protection, Role, Verdict
 from emco.model.types import RecordMeta
-from emco.resolve import service
+from emco.resolve import model, service
 from emco.resolve.features import person_features
 from emco.resolve.model import Scorer
 from emco.resolve.service import (
+    Thresholds,
     current_model,
     explain,
     explanation_dict,
@@ -667,3 +669,44 @@ def test_names_alone_go_to_review_when_the_setting_says_so(trained: Trained) -> 
         score = scorer.score(dated, corroborated)
         assert service.classify(score, NAMES_ALONE) == Verdict.POSITIVE
 
+
+
+def _people_frame(rows: list[tuple[str, str, str | None]]) -> pd.DataFrame:
+    return pd.DataFrame([{"unique_id": i, "fn": fn, "sn": sn, "dob": dob}
+                         for i, (fn, sn, dob) in enumerate(rows, 1)])
+
+
+def test_the_namesake_rate_counts_full_names_whose_dates_are_not_one_date() -> None:
+    one = [("karim", f"belkacem{i}", d) for i in range(20)
+           for d in ("1987-05-14", "1987-05-41")]  # a typing error: one person
+    two = [("sofiane", f"haddad{i}", d) for i in range(10)
+           for d in ("1990-01-02", "1962-07-30")]  # father and son
+    undated = [("ali", "dupont", None)] * 5
+    rate, pairs = model.namesake_rate(_people_frame(one + two + undated))
+    assert pairs == 30
+    assert rate == pytest.approx(10 / 30)
+    assert model.namesake_rate(_people_frame(two)) == (None, 10)  # too few to tell
+
+
+def test_names_alone_go_to_review_where_the_file_is_full_of_namesakes() -> None:
+    auto = Thresholds(match=0.5, review=0.2, names_alone_to_review=None)
+    crowded = {model.NAMES: {"namesake_rate": 0.93, "pairs": 4e6}}
+    sparse = {model.NAMES: {"namesake_rate": 0.02, "pairs": 125}}
+    assert auto.for_model(crowded).names_alone_to_review is True
+    assert auto.for_model(sparse).names_alone_to_review is False
+    assert auto.for_model({}).names_alone_to_review is False  # a model that did not measure
+    assert NAMES_ALONE.for_model(sparse).names_alone_to_review is True  # the setting wins
+    assert THRESHOLDS.for_model(crowded).names_alone_to_review is False
+
+
+@pytest.mark.parametrize(("value", "expected"), [("auto", None), ("AUTO", None),
+                                                 ("true", True), ("false", False),
+                                                 (True, True)])
+def test_the_names_alone_setting(value: object, expected: bool | None) -> None:
+    settings = Settings(resolve_names_alone_to_review=value)  # type: ignore[arg-type]
+    assert Thresholds.of(settings).names_alone_to_review is expected
+
+
+def test_an_unknown_names_alone_setting_is_refused() -> None:
+    with pytest.raises(ValueError, match="resolve_names_alone_to_review"):
+        Settings(resolve_names_alone_to_review="sometimes")  # type: ignore[arg-type]

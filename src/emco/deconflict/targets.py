@@ -301,6 +301,7 @@ def person_matches(conn: Connection, person: PersonSpec, thresholds: Thresholds,
     scorer = _scorer(conn)
     if scorer is None:
         return _exact(conn, person, row)
+    thresholds = thresholds.for_model(scorer.tf)
     found = resolution.candidates(conn, person_keys(row), exclude=0, cap=BLOCK_CAP,
                                   uncapped=("ph", "id"))
     # Looked up even for no candidate, so that the work does not tell what was found.

@@ -226,12 +226,53 @@ def _neutral_when_unseen(settings: dict[str, Any]) -> dict[str, Any]:
 
 def term_frequencies(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
     """How common each value is (share of the records that have one), as Splink counts
-    them for its term-frequency adjustment."""
+    them for its term-frequency adjustment; and, under `NAMES`, what a full name is worth
+    in this file (`namesake_rate`)."""
     out: dict[str, dict[str, float]] = {}
     for column in TF_COLUMNS:
         counts = frame[column].dropna().value_counts(normalize=True)
         out[column] = {str(k): float(v) for k, v in counts.items()}
+    rate, pairs = namesake_rate(frame)
+    if rate is not None:
+        out[NAMES] = {"namesake_rate": rate, "pairs": float(pairs)}
     return out
+
+
+NAMES = "names"  # the key of `namesake_rate` among the term frequencies
+NAMESAKE_PAIRS = 30  # dated pairs of one full name needed to say anything
+
+
+def namesake_rate(frame: pd.DataFrame) -> tuple[float | None, int]:
+    """Of the pairs of records bearing one full name (given name and surname, exactly)
+    and both a complete birth date, the share whose dates are not one date (the same, day
+    and month swapped, or one typing error apart): how often one full name is two people
+    in this file, measured where the dates can tell. Names alone say little in a file of
+    many namesakes, and much in a small one; no file-wide constant can say which this is.
+    Names borne by more than `BLOCK_CAP` records are left out, as in blocking. None when
+    fewer than `NAMESAKE_PAIRS` pairs can tell."""
+    needed = ["unique_id", "fn", "sn", "dob"]
+    if any(column not in frame.columns for column in needed):
+        return None, 0
+    con = _duckdb()
+    con.register("people", frame[needed])
+    row = con.execute("""
+        WITH dated AS (
+            SELECT unique_id, fn, sn, dob, replace(dob, '-', '') AS digits FROM people
+            WHERE fn IS NOT NULL AND sn IS NOT NULL AND dob IS NOT NULL
+            QUALIFY count(*) OVER (PARTITION BY fn, sn) <= ?)
+        SELECT count(*), count(*) FILTER (WHERE NOT (
+            l.dob = r.dob OR damerau_levenshtein(l.digits, r.digits) <= 1
+            OR (substr(l.dob, 1, 4) = substr(r.dob, 1, 4)
+                AND substr(l.dob, 6, 2) = substr(r.dob, 9, 2)
+                AND substr(l.dob, 9, 2) = substr(r.dob, 6, 2))))
+        FROM dated l JOIN dated r
+          ON l.fn = r.fn AND l.sn = r.sn AND l.unique_id < r.unique_id""",
+                      [BLOCK_CAP]).fetchone()
+    con.close()
+    total, apart = row if row is not None else (0, 0)
+    if total < NAMESAKE_PAIRS:
+        return None, int(total)
+    return apart / total, int(total)
 
 
 PREDICT_CHUNK = 100_000  # records on the left-hand side of each slice of the prediction

@@ -16,7 +16,7 @@ import marshal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import reduce
 from itertools import chain, pairwise
 from typing import Any
@@ -70,18 +70,31 @@ YEAR_ONLY = "-01-01"  # a complete date some services write when they know the y
 ON_CHANGE: list[Callable[[Access, set[str]], None]] = []
 
 
-@dataclass
+@dataclass(frozen=True)
 class Thresholds:
     match: float
     review: float
-    # Send pairs alike by their names alone to review rather than merge them (`classify`).
-    names_alone_to_review: bool = False
+    # Send pairs alike by their names alone to review rather than merge them (`classify`);
+    # None: as the model's file says (`for_model`).
+    names_alone_to_review: bool | None = False
 
     @classmethod
     def of(cls, settings: Settings) -> "Thresholds":
         """The thresholds the settings give (EMCO_RESOLVE_*)."""
+        choice = settings.resolve_names_alone_to_review
         return cls(settings.resolve_match_threshold, settings.resolve_review_threshold,
-                   settings.resolve_names_alone_to_review)
+                   None if choice == "auto" else choice == "true")
+
+    def for_model(self, tf: dict[str, Any]) -> "Thresholds":
+        """The thresholds for a model's judgements: names alone go to review, when the
+        settings leave it to the file, if two records of one full name were more often two
+        people than one where their birth dates tell (`model.namesake_rate`, measured
+        when the model was trained; a model without it merges on names)."""
+        if self.names_alone_to_review is not None:
+            return self
+        rate = tf.get(person_model.NAMES, {}).get("namesake_rate")
+        return replace(self, names_alone_to_review=rate is not None
+                       and 1 - rate < self.match)
 
 
 @dataclass
@@ -142,6 +155,7 @@ def resolve(access: Access, thresholds: Thresholds, full: bool = False,
     else:
         version, settings, tf = stored
     summary.model_version = version
+    thresholds = thresholds.for_model(tf)
     author = f"model:{version}"
     if full:
         frame = _people(access) if frame is None else frame
@@ -736,7 +750,8 @@ def _newly_joinable(conn: Connection, pair: Sequence[int], thresholds: Threshold
     if stored is None or not fresh:
         return []
     version, settings, tf = stored
-    found = _negatives(conn, Scorer(settings, tf), fresh, thresholds, f"model:{version}")
+    found = _negatives(conn, Scorer(settings, tf), fresh, thresholds.for_model(tf),
+                       f"model:{version}")
     joinable = set(pair) | repo.joinable(conn, {x for a, b, *_ in found for x in (a, b)})
     out: dict[tuple[int, int], JudgementRow] = {}
     for row in found:
