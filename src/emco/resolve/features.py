@@ -81,7 +81,8 @@ class PersonFeatures:
         ps = f"{self.postcode}|{self.sn_mp}" if self.postcode and self.sn_mp else None
         # The date and the postcode: a name changed (by marriage, by an alias) or
         # garbled beyond its sound and initials.
-        dp = f"{self.dob}|{self.postcode}" if self.dob and self.postcode else None
+        dp = f"{self.dob}|{self.postcode}" \
+            if self.dob and self.postcode and (self.fn or self.sn) else None
         return {"unique_id": self.record_id, "agency": self.agency, "fn": self.fn,
                 "sn": self.sn, "fn_mp": self.fn_mp, "sn_mp": self.sn_mp,
                 "name_key": self.name_key, "dob": self.dob, "dob_y": self.dob_y,

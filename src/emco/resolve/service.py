@@ -59,7 +59,7 @@ from emco.store.db import ANALYZE_AFTER, Database
 from emco.store.records import Facts
 from emco.workers import in_order
 
-FEATURES_VERSION = "7"  # bump when feature code changes: every record is featured again
+FEATURES_VERSION = "8"  # bump when feature code changes: every record is featured again
 KIND = "person"
 SCHEMATA = sorted(PERSON_SCHEMATA | COMPANY_SCHEMATA | set(IDENTIFIED))
 FLOOR = 0.001  # pairs scoring below this are not kept (unless surely different people)
@@ -420,19 +420,18 @@ def classify(score: Score, thresholds: Thresholds) -> Verdict | None:
 
 
 APART = "birth dates or genders differ, and no phone or document in common"
+KEPT_APART = 1  # a negative's evidence says `APART` by this code; `judgement_dict` reads it
 
 
 def _evidence(score: Score, verdict: Verdict) -> str:
     """What a judgement of the model keeps of its score. The parts only where an operator
     will read them (a merge, a doubt): records kept apart are the bulk of the rows at
     scale, and their parts are computed again when asked (`explain`)."""
-    evidence: dict[str, Any] = {"probability": round(score.probability, 6),
-                                "match_weight": round(score.weight, 3)}
-    if verdict == Verdict.NEGATIVE:
-        evidence["apart"] = APART
-    else:
-        evidence["parts"] = score.explain()
-    return json.dumps(evidence, ensure_ascii=False)
+    if verdict == Verdict.NEGATIVE:  # millions of rows at scale: stored short (`KEPT_APART`)
+        return json.dumps({"match_weight": round(score.weight, 3), "apart": KEPT_APART})
+    return json.dumps({"probability": round(score.probability, 6),
+                       "match_weight": round(score.weight, 3), "parts": score.explain()},
+                      ensure_ascii=False)
 
 
 def _batch_judgements(settings: dict[str, Any], frame: pd.DataFrame,
@@ -495,8 +494,7 @@ def _judging(settings: dict[str, Any], thresholds: Thresholds, outside: npt.NDAr
         f"WHEN {p} >= {thresholds.review!r} THEN {unsure} END")
     explained = (f"json_object('probability', round({p}, 6), 'match_weight', "
                  f"round(match_weight, 3), 'parts', json_array({', '.join(parts)}))")
-    apart = (f"json_object('probability', round(p, 6), 'match_weight', round(w, 3), "
-             f"'apart', {text(APART)})")
+    apart = f"json_object('match_weight', round(w, 3), 'apart', {KEPT_APART})"
     # Each slice: its verdicts into `judged`; the pairs kept apart wait in `held` (with
     # their score only: the parts are computed again when asked), the records the slice
     # joins or doubts go to `joined`. At the end, a pair kept apart is stored only when
@@ -515,11 +513,12 @@ def _judging(settings: dict[str, Any], thresholds: Thresholds, outside: npt.NDAr
               "INSERT INTO joined SELECT unique_id_l FROM judged "  # noqa: S608
               f"WHERE verdict <> {negative} UNION SELECT unique_id_r FROM judged "
               f"WHERE verdict <> {negative}"),
+        # In the order of the store's index on pairs: millions of rows go in faster.
         rows=("SELECT unique_id_l, unique_id_r, verdict, p, evidence "  # noqa: S608
-              f"FROM judged WHERE verdict <> {negative}"),
+              f"FROM judged WHERE verdict <> {negative} ORDER BY 1, 2"),
         final=(f"SELECT l, r, {negative} AS verdict, p, {apart} "  # noqa: S608
                "AS evidence FROM held WHERE l IN (SELECT id FROM joined) "
-               "AND r IN (SELECT id FROM joined)"))
+               "AND r IN (SELECT id FROM joined) ORDER BY l, r"))
 
 
 def _incremental_judgements(conn: Connection, scorer: Scorer,
@@ -659,6 +658,8 @@ def score_now(conn: Any, left: int, right: int) -> Score | None:
 def judgement_dict(j: dict[str, Any]) -> dict[str, Any]:
     """A stored judgement as the CLI, the API and the pages show it."""
     evidence = json.loads(j["evidence"]) if j["evidence"] else None
+    if isinstance(evidence, dict) and evidence.get("apart") == KEPT_APART:
+        evidence = {"probability": j["score"], **evidence, "apart": APART}
     return {"verdict": j["verdict"], "author": j["author"], "score": j["score"],
             "evidence": evidence if isinstance(evidence, dict) and evidence else None,
             "created_at": str(j["created_at"]),
