@@ -61,6 +61,43 @@ def test_what_sets_two_records_apart_weighs_against_them(trained: Trained) -> No
         assert levels[0][1] < 0, name  # else
 
 
+def _levels(*pairs: tuple[float | None, float | None]) -> dict[str, Any]:
+    return {"comparisons": [{"comparison_levels": [
+        {"label_for_charts": "null", "is_null_level": True},
+        *({"label_for_charts": label, "m_probability": m, "u_probability": u}
+          for label, (m, u) in zip(("exact", "close", "else"), pairs, strict=True))]}]}
+
+
+def _m_u(settings_: dict[str, Any]) -> list[tuple[float, float]]:
+    return [(lv["m_probability"], lv["u_probability"])
+            for lv in settings_["comparisons"][0]["comparison_levels"][1:]]
+
+
+def test_a_level_seen_among_matches_but_never_at_random_is_strong_evidence() -> None:
+    """At a million records no two random records shared a document: u unknown. Taken
+    as neutral, a shared document said nothing; it is rarer than 3 in the pairs drawn."""
+    filled = model._fill_unseen(_levels((0.54, None), (None, 0.01), (0.46, 0.99)), 2e6)
+    (m_exact, u_exact), (m_close, u_close), (m_else, u_else) = _m_u(filled)
+    assert (m_exact, u_exact) == (0.54, pytest.approx(1.5e-6))
+    assert m_close == model.UNSEEN_M_DEFAULT  # never seen among matches: rare there
+    assert u_close == 0.01
+    assert (m_else, u_else) == (0.46, 0.99)
+
+
+def test_no_level_weighs_minus_infinity() -> None:
+    """EM may give a level m = 0 (never seen among its matches): a verdict, not evidence;
+    Splink and `Scorer` would not even agree on its weight."""
+    filled = model._fill_unseen(_levels((1.0, 1e-4), (None, None), (0.0, 0.99)), 2e6)
+    assert _m_u(filled)[2] == (model.M_FLOOR, 0.99)
+    assert _m_u(filled)[1] == (model.UNSEEN_M_DEFAULT, model.UNSEEN_M_DEFAULT)  # neutral
+
+
+def test_a_comparison_em_never_reached_takes_the_stated_prior_and_stays_neutral() -> None:
+    filled = model._fill_unseen(_levels((None, None), (None, None), (None, 0.9)), 1e5)
+    assert [m for m, _ in _m_u(filled)] == [0.95, 0.025, 0.025]
+    assert [u for _, u in _m_u(filled)] == [0.95, 0.025, 0.9]
+
+
 def test_training_is_deterministic(people_frame: pd.DataFrame, trained: Trained) -> None:
     """A retrained model on the same records gives the same weights (and so the same
     entities)."""

@@ -172,7 +172,8 @@ def train(frame: pd.DataFrame, seed: int = 1, max_pairs: float = 2e6) -> dict[st
             block_on(column), estimate_without_term_frequencies=True, max_pairs=max_pairs)
     settings: dict[str, Any] = linker.misc.save_model_to_json()
     con.close()
-    return _neutral_when_unseen(_prior_when_untrained(settings))
+    sampled = min(max_pairs, len(frame) * (len(frame) - 1) / 2)
+    return _fill_unseen(settings, sampled)
 
 
 def fits(settings: dict[str, Any]) -> bool:
@@ -190,16 +191,35 @@ def fits(settings: dict[str, Any]) -> bool:
         current["blocking_rules_to_generate_predictions"]
 
 
-def _prior_when_untrained(settings: dict[str, Any]) -> dict[str, Any]:
-    """A comparison EM never reached (too few records) takes Splink's stated prior: most
-    matches agree exactly, the rest spread evenly over the weaker levels."""
+def _fill_unseen(settings: dict[str, Any], sampled: float) -> dict[str, Any]:
+    """Give the levels training could not estimate stated values rather than Splink's
+    defaults.
+
+    - A comparison EM never reached (too few records) takes Splink's stated prior: most
+      matches agree exactly, the rest spread evenly over the weaker levels; its levels
+      unseen among random pairs are neutral (u = m).
+    - A level of a trained comparison EM never saw among matches is rare among them
+      (`UNSEEN_M`), and none is rarer than that (`M_FLOOR`).
+    - A level EM saw among matches but never among the `sampled` random pairs is rarer
+      than that among non-matches: its u is the "rule of three" bound, 3 / `sampled` (at
+      a million records no two random records shared a document; taken as neutral, a
+      shared document said nothing). Seen in neither, it stays neutral."""
     for comparison in settings["comparisons"]:
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
-        if any(lv.get("m_probability") is not None for lv in levels):
-            continue
+        trained = any(lv.get("m_probability") is not None for lv in levels)
         rest = 0.05 / max(len(levels) - 1, 1)
         for i, level in enumerate(levels):
-            level["m_probability"] = 0.95 if i == 0 else rest
+            m_seen = level.get("m_probability") is not None
+            if not trained:
+                level["m_probability"] = 0.95 if i == 0 else rest
+            elif not m_seen:
+                level["m_probability"] = UNSEEN_M.get(level["label_for_charts"],
+                                                      UNSEEN_M_DEFAULT)
+            else:  # EM may reach 0: a weight of minus infinity, a verdict, not evidence
+                level["m_probability"] = max(level["m_probability"], M_FLOOR)
+            if level.get("u_probability") is None:
+                level["u_probability"] = min(3 / max(sampled, 3), level["m_probability"]) \
+                    if m_seen else level["m_probability"]
     return settings
 
 
@@ -207,21 +227,7 @@ def _prior_when_untrained(settings: dict[str, Any]) -> dict[str, Any]:
 # files): rare, and for "else" (nothing alike) rarer still, so that it counts against.
 UNSEEN_M = {"else": 0.002, "first and last names swapped": 0.02}
 UNSEEN_M_DEFAULT = 0.01
-
-
-def _neutral_when_unseen(settings: dict[str, Any]) -> dict[str, Any]:
-    """Give levels EM could not estimate a stated prior rather than Splink's default."""
-    for comparison in settings["comparisons"]:
-        for level in comparison["comparison_levels"]:
-            if level.get("is_null_level"):
-                continue
-            u = level.get("u_probability")
-            if level.get("m_probability") is None:
-                level["m_probability"] = UNSEEN_M.get(level["label_for_charts"],
-                                                      UNSEEN_M_DEFAULT)
-            if u is None:  # never seen among random pairs either: neutral
-                level["u_probability"] = level["m_probability"]
-    return settings
+M_FLOOR = UNSEEN_M["else"]  # no level is rarer among matches than one EM never saw there
 
 
 def term_frequencies(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
