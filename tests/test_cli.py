@@ -8,7 +8,7 @@ fresh SQLite file.
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -271,11 +271,16 @@ def _scenario(folder: Path, records: list[tuple[str, str, str]] = TRUTH_RECORDS)
 
 
 @pytest.fixture
-def scenario(store: Database, tmp_path: Path) -> Path:
+def scenario(store: Database, tmp_path: Path, seeded: Callable[..., None]) -> Path:
     """The tiny scenario, loaded by `emco demo load`."""
-    folder = _scenario(tmp_path / "scenario")
-    loaded = invoke("demo", "load", str(folder))
-    assert loaded.exit_code == 0, loaded.output
+    folder = tmp_path / "scenario"
+
+    def build() -> None:
+        _scenario(folder)
+        loaded = invoke("demo", "load", str(folder))
+        assert loaded.exit_code == 0, loaded.output
+
+    seeded("scenario", build)
     return folder
 
 

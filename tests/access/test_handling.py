@@ -2,6 +2,7 @@
 grant opens), the refusals, what derived views tell other services of H2 facts, the
 judicial export's H1 rule, and the motif required to look at a person's data."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,18 @@ class World:
 
 
 @pytest.fixture
-def world(db: Database, settings: Settings, tmp_path: Path) -> World:
+def world(db: Database, settings: Settings, tmp_path: Path,
+          seeded: Callable[..., dict[str, int]]) -> World:
+    ids = seeded("world", lambda: _world(db, settings, tmp_path))
+    return World(db, ids,
+                 Access(db, principal("EMCO", Role.OPERATOR, clearance=Protection.DR,
+                                      username="op.emco")),
+                 Access(db, principal("SNRP", Role.LIAISON, username="liaison.snrp")),
+                 Access(db, principal("DAP", Role.LIAISON, username="liaison.dap")),
+                 Access(db, principal("DNPJ", Role.LIAISON, username="liaison.dnpj")))
+
+
+def _world(db: Database, settings: Settings, tmp_path: Path) -> dict[str, int]:
     for agency, rows in (("SNRP", SNRP), ("DAP", DAP)):
         summary = load(db, settings, write_jsonl(tmp_path / f"{agency}.jsonl", rows), agency)
         assert summary.accepted == len(rows), summary.first_errors
@@ -60,12 +72,7 @@ def world(db: Database, settings: Settings, tmp_path: Path) -> World:
         ids = {s: int(r) for r, s in conn.execute(sa.select(records.c.id,
                                                               records.c.source_id))}
         resolution.replace_entities(db, conn, [(ids[s], e) for s, e in ENTITIES.items()])
-    return World(db, ids,
-                 Access(db, principal("EMCO", Role.OPERATOR, clearance=Protection.DR,
-                                      username="op.emco")),
-                 Access(db, principal("SNRP", Role.LIAISON, username="liaison.snrp")),
-                 Access(db, principal("DAP", Role.LIAISON, username="liaison.dap")),
-                 Access(db, principal("DNPJ", Role.LIAISON, username="liaison.dnpj")))
+    return ids
 
 
 def fresh(access: Access) -> Access:

@@ -1,6 +1,7 @@
 """Searching and reading records through the gate: what matches, in which order, who sees
 what, and what the audit log keeps of it."""
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +37,13 @@ DNPJ = [person("d1", "Paul Martin", phone="07 00 00 00 01")]
 
 
 @pytest.fixture
-def ids(db: Database, settings: Settings, tmp_path: Path) -> dict[str, int]:
+def ids(db: Database, settings: Settings, tmp_path: Path,
+        seeded: Callable[..., dict[str, int]]) -> dict[str, int]:
     """OFAST's and DNPJ's records, loaded by their liaison officers; source id -> id."""
+    return seeded("ids", lambda: _ids(db, settings, tmp_path))
+
+
+def _ids(db: Database, settings: Settings, tmp_path: Path) -> dict[str, int]:
     load(db, settings, write_jsonl(tmp_path / "ofast.jsonl", OFAST), "OFAST")
     load(db, settings, write_jsonl(tmp_path / "dnpj.jsonl", DNPJ), "DNPJ")
     with db.read() as conn:

@@ -4,6 +4,7 @@ command's summary, audited; refused without `admin:retention:run`, and a bad bod
 answered 422 naming the field. Records come in through ingestion (tests/test_retention.py
 tests the rules themselves)."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,13 @@ SUMMARY = {"today", "dry_run", "purged", "reviews_created", "audit_rows_purged",
 
 
 @pytest.fixture
-def expired(db: Database, settings: Settings, tmp_path: Path) -> dict[str, int]:
+def expired(db: Database, settings: Settings, tmp_path: Path,
+            seeded: Callable[..., dict[str, int]]) -> dict[str, int]:
     """OFAST's records: one past its date, one not; the accounts."""
+    return seeded("expired", lambda: _expired(db, settings, tmp_path))
+
+
+def _expired(db: Database, settings: Settings, tmp_path: Path) -> dict[str, int]:
     path = factories.write_jsonl(tmp_path / "ofast.jsonl", [
         factories.entity("old", "Person", meta={"retention": PAST}, name="Karim BENALI"),
         factories.entity("new", "Person", meta={"retention": FUTURE}, name="Jean DUPONT")])

@@ -3,7 +3,7 @@
 import json
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -30,13 +30,18 @@ KNOWN, UNKNOWN = "06 12 34 56 78", "07 98 76 54 32"
 
 
 @pytest.fixture
-def held(db: Database, settings: Settings, tmp_path: Path) -> Database:
+def held(db: Database, settings: Settings, tmp_path: Path,
+         seeded: Callable[..., None]) -> Database:
     """DNPJ holds a record with a phone; OFAST holds a record of its own."""
-    for agency, entities in (
-            ("DNPJ", [factories.person("d-1", "Karim BENALI", phone=KNOWN)]),
-            ("OFAST", [factories.person("o-1", "Ali AMRANI", phone="0611223344")])):
-        path = factories.write_jsonl(tmp_path / f"{agency}.jsonl", entities)
-        factories.load(db, settings, path, agency=agency)
+
+    def build() -> None:
+        for agency, entities in (
+                ("DNPJ", [factories.person("d-1", "Karim BENALI", phone=KNOWN)]),
+                ("OFAST", [factories.person("o-1", "Ali AMRANI", phone="0611223344")])):
+            path = factories.write_jsonl(tmp_path / f"{agency}.jsonl", entities)
+            factories.load(db, settings, path, agency=agency)
+
+    seeded("held", build)
     return db
 
 

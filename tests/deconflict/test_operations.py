@@ -2,6 +2,7 @@
 each side is told, and what each principal may list (both backends)."""
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -227,12 +228,17 @@ LINKS = [
 
 
 @pytest.fixture
-def linked(resolved: Resolved, settings: Settings, tmp_path: Path) -> Resolved:
+def linked(resolved: Resolved, settings: Settings, tmp_path: Path,
+           seeded: Callable[..., None]) -> Resolved:
     """AMRA gives his orders to BENALI, who calls MARTIN, whose relative is LEROY: AMRA's
     network within two links is BENALI and MARTIN (OFAST's link records, resolved)."""
-    path = factories.write_jsonl(tmp_path / "links.jsonl", LINKS)
-    assert factories.load(resolved.db, settings, path, agency="OFAST").accepted == 3
-    resolve(operator(resolved.db), Thresholds(0.5, 0.2))
+
+    def build() -> None:
+        path = factories.write_jsonl(tmp_path / "links.jsonl", LINKS)
+        assert factories.load(resolved.db, settings, path, agency="OFAST").accepted == 3
+        resolve(operator(resolved.db), Thresholds(0.5, 0.2))
+
+    seeded("linked", build)
     return resolved
 
 

@@ -4,6 +4,7 @@ backends)."""
 
 import itertools
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -230,9 +231,13 @@ def _truth(records: dict[tuple[str, str], str]) -> Truth:
 
 
 @pytest.fixture
-def operator(db: Database, settings: Settings, tmp_path: Path) -> Access:
-    load(db, settings, write_jsonl(tmp_path / "ofast.jsonl", OFAST), "OFAST")
-    load(db, settings, write_jsonl(tmp_path / "dnpj.jsonl", DNPJ), "DNPJ")
+def operator(db: Database, settings: Settings, tmp_path: Path,
+             seeded: Callable[..., None]) -> Access:
+    def build() -> None:
+        load(db, settings, write_jsonl(tmp_path / "ofast.jsonl", OFAST), "OFAST")
+        load(db, settings, write_jsonl(tmp_path / "dnpj.jsonl", DNPJ), "DNPJ")
+
+    seeded("operator", build)
     return Access(db, principal("EMCO", Role.OPERATOR, clearance=Protection.DR))
 
 

@@ -4,6 +4,7 @@ call."""
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -113,11 +114,16 @@ def load_people(db: Database, settings: Settings, tmp_path: Path,
 
 
 @pytest.fixture
-def people(db: Database, settings: Settings, tmp_path: Path, trained: Trained) -> Access:
+def people(db: Database, settings: Settings, tmp_path: Path, trained: Trained,
+           seeded: Callable[..., None]) -> Access:
     """A few people of two services, resolved by the batch with a trained model."""
-    load_people(db, settings, tmp_path)
-    seed_model(db, trained)
-    resolve(operator(db), THRESHOLDS, full=True)
+
+    def build() -> None:
+        load_people(db, settings, tmp_path)
+        seed_model(db, trained)
+        resolve(operator(db), THRESHOLDS, full=True)
+
+    seeded("people", build)
     return operator(db)
 
 

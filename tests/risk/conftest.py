@@ -6,6 +6,7 @@ through the resolution store, as the network tests do, so that what is tested st
 where resolution ends; one person record (`s-u`) is deliberately left unresolved.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,7 +61,18 @@ class World:
 
 
 @pytest.fixture
-def world(db: Database, settings: Settings, tmp_path: Path) -> World:
+def world(db: Database, settings: Settings, tmp_path: Path,
+          seeded: Callable[..., None]) -> World:
+    seeded("world", lambda: _world(db, settings, tmp_path))
+    return World(
+        db,
+        Access(db, factories.principal("EMCO", Role.OPERATOR, clearance=Protection.DR,
+                                       username="op.emco")),
+        Access(db, factories.principal("DAP", Role.LIAISON, username="liaison.dap")),
+        Access(db, factories.principal("SNRP", Role.ANALYST, username="analyst.snrp")))
+
+
+def _world(db: Database, settings: Settings, tmp_path: Path) -> None:
     for agency, entities in (("OFAST", OFAST), ("SNRP", SNRP), ("DAP", DAP)):
         path = factories.write_jsonl(tmp_path / f"{agency.lower()}.jsonl", entities)
         meta = RecordMeta(reliability=SourceReliability.B,
@@ -73,9 +85,3 @@ def world(db: Database, settings: Settings, tmp_path: Path) -> World:
         rows = [(ids[s], ENTITIES.get(s, f"E9{ids[s]:03d}")) for s in sorted(ids)
                 if s != "s-u"]
         resolution.replace_entities(db, conn, rows)
-    return World(
-        db,
-        Access(db, factories.principal("EMCO", Role.OPERATOR, clearance=Protection.DR,
-                                       username="op.emco")),
-        Access(db, factories.principal("DAP", Role.LIAISON, username="liaison.dap")),
-        Access(db, factories.principal("SNRP", Role.ANALYST, username="analyst.snrp")))

@@ -22,6 +22,9 @@ merged, some kept apart and some left for review. It returns the records' ids by
 id. A test that needs a pair in a given state finds it in the store (`standing`), so the
 tests do not depend on the exact scores the unsupervised model gives.
 
+Both are built once per module and backend and copied for the module's other tests
+(`seeded`, tests/conftest.py).
+
 `live_server` serves `app` over HTTP on a free local port, for the browser tests.
 
 `login` opens a session through the API; `form_login` goes through the login page with
@@ -31,7 +34,7 @@ tags) with the standard library's HTML parser.
 tests/api/conftest.py re-exports these fixtures for the API tests.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -112,7 +115,12 @@ def live_server(app: FastAPI) -> Iterator[str]:
 
 
 @pytest.fixture
-def world(db: Database, settings: Settings, tmp_path: Path) -> World:
+def world(db: Database, settings: Settings, tmp_path: Path,
+          seeded: Callable[..., dict[str, int]]) -> World:
+    return World(seeded("world", lambda: _world(db, settings, tmp_path)))
+
+
+def _world(db: Database, settings: Settings, tmp_path: Path) -> dict[str, int]:
     ids: dict[str, int] = {}
     for agency, username, entities in (("OFAST", OFAST_USER, OFAST_FILE),
                                        ("DNPJ", DNPJ_USER, DNPJ_FILE)):
@@ -127,7 +135,7 @@ def world(db: Database, settings: Settings, tmp_path: Path) -> World:
                                    case_ref="TEST")
             ids.update((r.source_id, r.id) for r in found.records if r.source_id == e["id"])
     assert len(ids) == len(OFAST_FILE) + len(DNPJ_FILE)
-    return World(ids)
+    return ids
 
 
 OPERATOR = "op.emco"
@@ -198,7 +206,15 @@ _MODEL: list = []  # records counted, Splink settings, term frequencies
 
 
 @pytest.fixture
-def resolved(db: Database, settings: Settings, tmp_path: Path) -> Resolved:
+def resolved(db: Database, settings: Settings, tmp_path: Path,
+             seeded: Callable[..., dict[str, int]]) -> Resolved:
+    world = Resolved(seeded("resolved", lambda: _resolved(db, settings, tmp_path)), db)
+    assert len(world.model_pairs(Verdict.UNSURE)) >= 2, "the data must leave pairs to review"
+    assert world.model_pairs(Verdict.POSITIVE), "and merge some"
+    return world
+
+
+def _resolved(db: Database, settings: Settings, tmp_path: Path) -> dict[str, int]:
     ids: dict[str, int] = {}
     for agency, entities in (("OFAST", RESOLVE_OFAST), ("SNRP", RESOLVE_SNRP)):
         path = factories.write_jsonl(tmp_path / f"resolve-{agency.lower()}.jsonl", entities)
@@ -213,7 +229,7 @@ def resolved(db: Database, settings: Settings, tmp_path: Path) -> Resolved:
     for _agency, source_id, record_id in records.identities(operator):
         ids[source_id] = record_id
     # The model is trained once per test process (on the same files each time) and
-    # stored again for each test: training is the slow part, and not what is tested here.
+    # stored again for each module: training is the slow part, and not what is tested.
     if _MODEL:
         with db.write() as conn:
             resolution.save_model(conn, "person", *_MODEL)
@@ -223,10 +239,7 @@ def resolved(db: Database, settings: Settings, tmp_path: Path) -> Resolved:
             stored = resolution.latest_model(conn, "person")
         assert stored is not None
         _MODEL.extend([len(ids), stored[1], stored[2]])
-    world = Resolved(ids, db)
-    assert len(world.model_pairs(Verdict.UNSURE)) >= 2, "the data must leave pairs to review"
-    assert world.model_pairs(Verdict.POSITIVE), "and merge some"
-    return world
+    return ids
 
 
 def login(client: TestClient, username: str = OFAST_USER, password: str = PASSWORD) -> None:

@@ -12,6 +12,7 @@ assessment (`emco.network.threat.assess`) of made-up facts.
 """
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -96,7 +97,13 @@ THREAT = threat.assess(threat.NetworkFacts(
 
 
 @pytest.fixture
-def mapped(db: Database, settings: Settings, tmp_path: Path, world: World) -> Mapped:
+def mapped(db: Database, settings: Settings, tmp_path: Path, world: World,
+           seeded: Callable[..., None]) -> Mapped:
+    seeded("mapped", lambda: _mapped(db, settings, tmp_path))
+    return Mapped(world, db)
+
+
+def _mapped(db: Database, settings: Settings, tmp_path: Path) -> None:
     ids: dict[str, int] = {}
     for agency, people in (("OFAST", OFAST_PEOPLE), ("DNPJ", DNPJ_PEOPLE)):
         path = factories.write_jsonl(tmp_path / f"net-{agency.lower()}.jsonl", people)
@@ -155,7 +162,6 @@ def mapped(db: Database, settings: Settings, tmp_path: Path, world: World) -> Ma
             _member(second, BLANC, "R0002", 3, 0.2, "enforcer")])
         repo.finish_run(conn, second, finished=datetime(2024, 7, 1, 8, 1, tzinfo=UTC),
                         nodes=9, edges=8, modularity=0.5, detail={})
-    return Mapped(world, db)
 
 
 def _as(client: TestClient, username: str) -> TestClient:

@@ -10,6 +10,7 @@ DAP's declaration of escort level 1 (`emco.risk.review.declare`, as its liaison)
 assessment run (`emco.risk.assess.assess_all`, as the staff's operator).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,7 +55,12 @@ class Risked:
 
 
 @pytest.fixture
-def risked(db: Database, settings: Settings, tmp_path: Path) -> Risked:
+def risked(db: Database, settings: Settings, tmp_path: Path,
+           seeded: Callable[..., int]) -> Risked:
+    return Risked(db, seeded("risked", lambda: _risked(db, settings, tmp_path)))
+
+
+def _risked(db: Database, settings: Settings, tmp_path: Path) -> int:
     meta = RecordMeta(reliability=SourceReliability.B, credibility=InformationCredibility("2"))
     for agency, entities in (("OFAST", OFAST), ("SNRP", SNRP), ("DAP", DAP)):
         path = factories.write_jsonl(tmp_path / f"risk-{agency.lower()}.jsonl", entities)
@@ -76,7 +82,7 @@ def risked(db: Database, settings: Settings, tmp_path: Path) -> Risked:
     summary = assess_all(staff, now=NOW)
     (finding,) = summary.findings
     assert finding.alert_id is not None
-    return Risked(db, finding.alert_id)
+    return finding.alert_id
 
 
 def _decisions(db: Database) -> list[tuple[str, str, str, str]]:
