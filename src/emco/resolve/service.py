@@ -62,7 +62,7 @@ from emco.workers import in_order
 FEATURES_VERSION = "8"  # bump when feature code changes: every record is featured again
 KIND = "person"
 SCHEMATA = sorted(PERSON_SCHEMATA | COMPANY_SCHEMATA | set(IDENTIFIED))
-FLOOR = 0.001  # pairs scoring below this are not kept (unless surely different people)
+FLOOR = 0.001  # pairs scoring below this are not kept, whatever their verdict
 FEATURE_BLOCK = 2000  # records featured at a time
 YEAR_ONLY = "-01-01"  # a complete date some services write when they know the year only
 
