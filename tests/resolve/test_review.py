@@ -2,6 +2,7 @@
 pairs a reviewer's queue holds (on both stores)."""
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from emco.model.enums import Protection, Role, Verdict
 from emco.model.types import Fact
 from emco.resolve.review import Agreement, align, queue
 from emco.settings import Settings
-from emco.store import resolution
+from emco.store import resolution, risk
 from emco.store.db import Database
 from emco.store.tables import records
 from tests.factories import entity, load, person, principal, write_jsonl
@@ -84,3 +85,46 @@ def test_a_queue_holds_a_pair_with_a_record_passed_to_the_service(
     assert pairs() == [(min(ids.values()), max(ids.values()))]
     dnpj = Access(db, principal("DNPJ", Role.OPERATOR))  # passed to DAP, not to DNPJ
     assert queue(dnpj, THRESHOLDS) == []
+
+
+# --- the queue's order: danger, then two services, then the likeliest ------------------------
+
+def test_the_most_dangerous_first_then_two_services_then_the_likeliest(
+        db: Database, settings: Settings, tmp_path: Path) -> None:
+    """Three pairs the model doubts: two records of OFAST (the likeliest, 0.45), one of
+    OFAST and one of DAP (0.3), and two of SNRP about a man the latest assessment rates
+    high (0.25). The staff reads them in the reverse order of their scores. A service's
+    operator is not shown the level: it weighs other services' records."""
+    files = {"OFAST": [person("o-1", "Lucas MARTIN"), person("o-2", "Lucas MARTINS"),
+                       person("o-3", "Paul ROUX")],
+             "DAP": [person("d-3", "Paul ROUSSE")],
+             "SNRP": [person("s-4", "Karim ALAOUI"), person("s-5", "Karim ALAOUY")]}
+    for agency, rows in files.items():
+        load(db, settings, write_jsonl(tmp_path / f"{agency}.jsonl", rows), agency)
+    with db.write() as conn:
+        ids = {s: int(r) for r, s in conn.execute(sa.select(records.c.id,
+                                                              records.c.source_id))}
+        resolution.replace_entities(db, conn, [(ids[s], f"E000{n}") for n, s in enumerate(
+            ["o-1", "o-2", "o-3", "d-3", "s-4", "s-5"], start=1)])
+        resolution.add_judgements(db, conn, [
+            (min(ids[a], ids[b]), max(ids[a], ids[b]), Verdict.UNSURE, score, "model:1",
+             json.dumps({"match_weight": 0.0, "parts": []}))
+            for a, b, score in (("o-1", "o-2", 0.45), ("o-3", "d-3", 0.3),
+                                ("s-4", "s-5", 0.25))])
+
+    def order(access: Access) -> list[tuple[float | None, str | None]]:
+        return [(i.probability, i.danger) for i in queue(access, THRESHOLDS)]
+
+    staff = Access(db, principal("EMCO", Role.OPERATOR, clearance=Protection.DR))
+    assert order(staff) == [(0.3, None), (0.45, None), (0.25, None)]  # nobody assessed
+    with db.write() as conn:
+        old = risk.start_run(conn, "op.emco", datetime(2026, 1, 1, tzinfo=UTC), "1")
+        new = risk.start_run(conn, "op.emco", datetime(2026, 2, 1, tzinfo=UTC), "1")
+        risk.write_assessments(db, conn, [
+            (old, "E0001", 0.9, "critical", "[]", "[]", "1", datetime(2026, 1, 1, tzinfo=UTC)),
+            (new, "E0005", 0.6, "high", "[]", "[]", "1", datetime(2026, 2, 1, tzinfo=UTC)),
+            (new, "E0003", 0.1, "low", "[]", "[]", "1", datetime(2026, 2, 1, tzinfo=UTC))])
+    # E0001's "critical" is of an older run: the latest one rated it nothing.
+    assert order(staff) == [(0.25, "high"), (0.3, "low"), (0.45, None)]
+    snrp = Access(db, principal("SNRP", Role.OPERATOR))
+    assert order(snrp) == [(0.25, None)]  # its own pair, without the staff's level

@@ -2,6 +2,7 @@
 Data: the `resolved` fixture (two services' records, resolved)."""
 
 import re
+from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
@@ -9,6 +10,7 @@ from emco.i18n import translate
 from emco.model.enums import Verdict
 from emco.resolve.comparisons import PERSON
 from emco.resolve.review import COMPARISON_LABELS, LEVEL_LABELS
+from emco.store import risk
 from tests.web.conftest import (
     WHY,
     WHY_Q,
@@ -83,8 +85,8 @@ def test_a_liaison_officer_cannot_open_the_review_pages(client: TestClient,
 
 # The queue
 
-def test_queue_page_lists_the_pairs_most_likely_first(client: TestClient,
-                                                      resolved: Resolved) -> None:
+def test_queue_page_lists_the_pairs_in_the_queue_s_order(client: TestClient,
+                                                         resolved: Resolved) -> None:
     form_login(client, resolved.operator)
     page = _page(client, "/review")
     assert "Paires à revoir" in page.text
@@ -98,6 +100,25 @@ def test_queue_page_lists_the_pairs_most_likely_first(client: TestClient,
     body = client.get(twin).json()
     assert [(p["left"]["record"]["id"], p["right"]["record"]["id"])
             for p in body["pairs"]] == pairs
+
+
+def test_a_pair_touching_a_dangerous_person_comes_first(client: TestClient,
+                                                        resolved: Resolved) -> None:
+    form_login(client, resolved.operator)
+    pairs = _queue(client)
+    last = pairs[-1]
+    assert "Dangerosité" not in _page(client, "/review").text  # nobody assessed yet
+    entity = resolved.entities()[last[1]]
+    now = datetime.now(UTC)
+    with resolved.db.write() as conn:
+        run = risk.start_run(conn, resolved.operator, now, "1")
+        risk.write_assessments(resolved.db, conn, [
+            (run, entity, 0.9, "critical", "[]", "[]", "1", now)])
+    assert _queue(client) == [last, *pairs[:-1]]
+    rows = _page(client, "/review").tables["queue"]
+    assert rows[0][3] == "critique"  # the Dangerousness column, before the probability
+    assert [r[3] for r in rows[1:]] == [""] * (len(rows) - 1)
+    assert client.get("/api/v1/review").json()["pairs"][0]["danger"] == "critical"
 
 
 def test_queue_page_says_when_nothing_waits(client: TestClient, resolved: Resolved) -> None:

@@ -217,6 +217,10 @@ class ReviewItemOut(BaseModel):
     operator_judged: bool = Field(description="An operator's decision stands on the pair: "
                                               "a new one must override it.")
     judgements: list[JudgementOut]
+    danger: str | None = Field(
+        default=None, description="In the staff's queue: the higher dangerousness level "
+        "(low, moderate, high, critical) of the two records' persons in the latest "
+        "assessment; null when neither is assessed, and for a service's operator.")
 
     @classmethod
     def of(cls, i: ReviewItem) -> "ReviewItemOut":
@@ -229,13 +233,15 @@ class ReviewItemOut(BaseModel):
                           for f in i.facts],
                    same_entity=i.same_entity, records_if_merged=i.records_if_merged,
                    operator_judged=i.operator_judged,
-                   judgements=[JudgementOut(**j) for j in i.judgements])
+                   judgements=[JudgementOut(**j) for j in i.judgements], danger=i.danger)
 
 
 class ReviewQueueOut(BaseModel):
     offset: int
     limit: int
-    pairs: list[ReviewItemOut] = Field(description="Most likely matches first.")
+    pairs: list[ReviewItemOut] = Field(
+        description="Those touching the most dangerous person first (the staff's queue), "
+        "then those joining two services' records, then the likeliest matches.")
     next_offset: int | None = Field(description="Offset of the next page; null at the end.")
 
     @classmethod

@@ -311,3 +311,7 @@ class Verdict(StrEnum):
     POSITIVE = "positive"
     NEGATIVE = "negative"
     UNSURE = "unsure"
+
+
+# Dangerousness levels, in rising order ("unknown", no assessment, is apart).
+DANGER_LEVELS = ("low", "moderate", "high", "critical")

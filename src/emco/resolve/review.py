@@ -72,6 +72,7 @@ class ReviewItem:
     parts: list[dict[str, Any]]
     judgements: list[dict[str, Any]] = field(default_factory=list)
     position: int | None = None  # in the queue, from 0
+    danger: str | None = None  # the higher dangerousness of the two (the staff's queue)
 
     @property
     def prior_weight(self) -> float | None:
@@ -119,9 +120,10 @@ class Decision:
 
 def queue(access: Access, thresholds: Thresholds, limit: int = 20, offset: int = 0
           ) -> list[ReviewItem]:
-    """The pairs waiting for an operator, most likely matches first: the model's standing
-    "unsure" judgements at or above the review threshold that no operator has judged,
-    both records in the principal's sight."""
+    """The pairs waiting for an operator: the model's standing "unsure" judgements at or
+    above the review threshold that no operator has judged, both records in the
+    principal's sight; those touching the most dangerous person first (the staff's
+    queue), then those joining two services, then the likeliest matches."""
     event = AuditEvent(AuditAction.REVIEW_READ, query={"limit": limit, "offset": offset})
     with access.reading(Permission.REVIEW_READ, event) as p:
         rows = repo.review_queue(p.conn, p.scope, thresholds.review, thresholds.match,
@@ -135,7 +137,8 @@ def queue(access: Access, thresholds: Thresholds, limit: int = 20, offset: int =
             evidence = _evidence(row["evidence"])
             items.append(ReviewItem(
                 left, right, row["score"], evidence.get("match_weight"),
-                evidence.get("parts") or [], judgements=[], position=offset + n))
+                evidence.get("parts") or [], judgements=[], position=offset + n,
+                danger=row["danger"]))
         p.event.result_count = len(items)
         p.event.objects = [f"record:{i.left.record.summary.id}" for i in items] + \
             [f"record:{i.right.record.summary.id}" for i in items]

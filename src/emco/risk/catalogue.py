@@ -15,7 +15,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from emco.errors import BadInput
-from emco.model.enums import NetworkRole
+from emco.model.enums import DANGER_LEVELS, NetworkRole
 from emco.network.heads import grade_weight
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "signals.yml"
@@ -29,7 +29,7 @@ SIGNAL_TYPES = ("serious_violence", "armed_violence", "escape_attempt", "escape_
 # The special-detainee (DPS) criteria: any one met requires a review of the status.
 CRITERIA = ("organised_crime", "escape_capacity", "public_order_impact", "escape_attempt",
             "serious_violence", "collective_movements")
-LEVELS = ("low", "moderate", "high", "critical")  # in rising order; "unknown" is apart
+LEVELS = DANGER_LEVELS  # in rising order; "unknown" is apart
 UNKNOWN = "unknown"
 
 _SIGNAL_FIELDS = ("label", "weight", "half_life_days", "criteria", "keywords")
