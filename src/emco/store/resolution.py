@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Select,
     and_,
     case,
     delete,
@@ -296,22 +297,16 @@ def judgements_of_pair(conn: Connection, left: int, right: int) -> list[dict[str
 
 
 def review_count(conn: Connection, scope: RecordScope, low: float, high: float) -> int:
-    return len(review_queue(conn, scope, low, high, limit=1_000_000))
+    waiting = _waiting(scope, low, high).subquery()
+    return int(conn.execute(select(func.count()).select_from(waiting)).scalar_one())
 
 
-def review_queue(conn: Connection, scope: RecordScope, low: float, high: float,
-                 limit: int, offset: int = 0) -> list[dict[str, Any]]:
-    """Pairs the model left between the thresholds that no operator has judged, both
-    records in scope, in the order they matter: first the pairs touching the most
-    dangerous person (the staff's queue only: `danger`, the higher level of the two
-    records' entities in the latest assessment, weighs every service's records; None
-    for a service's principal), then those joining two services' records (what no
-    service can join alone), then the likeliest matches."""
+def _waiting(scope: RecordScope, low: float, high: float) -> Select[Any]:
+    """The pairs the model left between the thresholds that no operator has judged, both
+    records in scope; `two`: 1 when they are two services' records."""
     left, right = records.alias("l"), records.alias("r")
     human = judgements.alias("h")
-    # The waiting pairs first, apart (MATERIALIZED): joined in one query with the
-    # entities and levels, SQLite read every judgement through an index, 8x slower.
-    waiting = (
+    return (
         select(judgements.c.id, judgements.c.left_id, judgements.c.right_id,
                judgements.c.score, judgements.c.evidence,
                case((left.c.agency_code != right.c.agency_code, 1), else_=0).label("two"))
@@ -325,8 +320,20 @@ def review_queue(conn: Connection, scope: RecordScope, low: float, high: float,
                    human.c.left_id == judgements.c.left_id,
                    human.c.right_id == judgements.c.right_id,
                    human.c.superseded_at.is_(None),
-                   ~human.c.author.like("model:%"), ~human.c.author.like("rule:%")).exists())
-        .cte("waiting").prefix_with("MATERIALIZED"))
+                   ~human.c.author.like("model:%"), ~human.c.author.like("rule:%")).exists()))
+
+
+def review_queue(conn: Connection, scope: RecordScope, low: float, high: float,
+                 limit: int, offset: int = 0) -> list[dict[str, Any]]:
+    """Pairs the model left between the thresholds that no operator has judged, both
+    records in scope, in the order they matter: first the pairs touching the most
+    dangerous person (the staff's queue only: `danger`, the higher level of the two
+    records' entities in the latest assessment, weighs every service's records; None
+    for a service's principal), then those joining two services' records (what no
+    service can join alone), then the likeliest matches."""
+    # The waiting pairs first, apart (MATERIALIZED): joined in one query with the
+    # entities and levels, SQLite read every judgement through an index, 8x slower.
+    waiting = _waiting(scope, low, high).cte("waiting").prefix_with("MATERIALIZED")
     query = select(waiting.c.id, waiting.c.left_id, waiting.c.right_id, waiting.c.score,
                    waiting.c.evidence)
     order: list[Any] = []
