@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 
 from emco.model.enums import Verdict
 from emco.model.types import Judgement
-from emco.resolve.clusters import Edges, assign_ids, cluster_labels, clusters, current
+from emco.resolve.clusters import (
+    Components,
+    Edges,
+    assign_ids,
+    cluster_labels,
+    clusters,
+    current,
+)
 from emco.resolve.clusters import standing as standing_edges
 
 THRESHOLD = 0.5
@@ -208,6 +215,33 @@ def test_a_long_chain_without_negatives_is_one_component() -> None:
                   np.zeros(n - 1, np.bool_), np.arange(n - 1, dtype=np.int64))
     labels = cluster_labels(np.arange(n, dtype=np.int64), edges, THRESHOLD)
     assert (labels == 0).all()
+
+
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), max_size=40),
+       st.lists(st.integers(0, 40), max_size=10))
+def test_components_name_each_record_by_the_smallest_it_is_linked_to(
+        links: list[tuple[int, int]], asked: list[int]) -> None:
+    """As a plain union-find would: a record no link touches is its own component."""
+    parent = {x: x for pair in links for x in pair}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for a, b in links:
+        ra, rb = find(a), find(b)
+        parent[max(ra, rb)] = min(ra, rb)
+    found = Components.of(np.array([a for a, _ in links], np.int64),
+                          np.array([b for _, b in links], np.int64))
+    assert found(np.array(asked, np.int64)).tolist() == [
+        find(x) if x in parent else x for x in asked]
+    for x in asked:
+        if x in parent:
+            expected = sorted(y for y in parent if find(y) == find(x))
+            assert found.members(find(x)).tolist() == expected
+        else:
+            assert found.members(x).tolist() == [x]
 
 
 # --- operators' judgements win on their pair -----------------------------------------------

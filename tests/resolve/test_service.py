@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from emco.errors import BadInput, Conflict, Forbidden, NotFound
 from emco.model.enums import AuditAction, Protection, Role, Verdict
 from emco.model.types import RecordMeta
 from emco.resolve import model, service
+from emco.resolve.clusters import Components
 from emco.resolve.features import person_features
 from emco.resolve.model import Scorer
 from emco.resolve.service import (
@@ -536,10 +538,13 @@ def test_a_complete_date_alike_only_in_its_year_sets_namesakes_apart(
 
 def test_the_batch_judges_as_classify_does(db: Database, people: Access,
                                           settings: Settings, tmp_path: Path) -> None:
-    """The batch's verdicts are written in SQL; the real-time matcher's in Python."""
+    """The batch's verdicts are written in SQL; the real-time matcher's in Python. (The
+    bridge, an undated Karim with both Karims' phones, connects them: their negative
+    is stored.)"""
     load(db, settings, write_jsonl(tmp_path / "dggn-more.jsonl", [
         person("twin", "Karim BELKACEM", birthDate="1987-11-02", phone="+33699887766"),
         person("twin-bis", "BELKACEM Karim", birthDate="1987-11-02", phone="+33699887766"),
+        person("bridge", "Karim BELKACEM", phone=["+33612345678", "+33699887766"]),
         person("typo", "Sofiane HADDAD", birthDate="1991-12-23", idNumber="X1234567"),
         person("typo-2", "Sofiane HADDAD", birthDate="1990-02-03", idNumber="X1243567"),
         person("undated", "Yanis ROUSSEL", phone="+33699000111")]),
@@ -574,24 +579,30 @@ def model_verdicts(db: Database) -> dict[tuple[int, int], Verdict]:
                 judgements.c.superseded_at.is_(None), judgements.c.author.like("model:%")))}
 
 
-def test_the_batch_keeps_apart_only_records_something_joins(
+def test_the_batch_keeps_apart_only_records_links_connect(
         db: Database, people: Access, settings: Settings, tmp_path: Path) -> None:
-    """A negative matters only between two records a cluster could otherwise hold: one
-    joined to nothing stays alone whatever is stored about it."""
+    """A negative matters only between two records a cluster could otherwise hold, those
+    a chain of positive or unsure links connects. The bridge (both Karims' phones, no
+    date) connects Karim and his namesake twin: their negative is stored. The twins'
+    other namesake, the loner, is joined to nothing: nothing about it is stored."""
     load(db, settings, write_jsonl(tmp_path / "dggn-more.jsonl", [
         person("twin", "Karim BELKACEM", birthDate="1987-11-02", phone="+33699887766"),
         person("twin-bis", "BELKACEM Karim", birthDate="1987-11-02", phone="+33699887766"),
+        person("bridge", "Karim BELKACEM", phone=["+33612345678", "+33699887766"]),
         person("loner", "Karim BELKACEM", birthDate="1987-09-23")]), agency="DGGN")
     summary = resolve(people, THRESHOLDS, full=True)
     verdicts = model_verdicts(db)
     with db.read() as conn:
-        joinable = repo.joinable(conn)
+        components = Components.of(*(np.concatenate([np.array(side, np.int64) for side in
+                                                     sides]) for sides in
+                                     zip(*repo.linking_columns(conn), strict=True)))
     apart = [pair for pair, v in verdicts.items() if v == Verdict.NEGATIVE]
     assert summary.negative == len(apart)
-    assert all(a in joinable and b in joinable for a, b in apart)
+    left, right = (np.array(side, np.int64) for side in zip(*apart, strict=True))
+    assert (components(left) == components(right)).all()
     karim, twin, loner = (record(db, r) for r in ("OFAST:karim", "DGGN:twin", "DGGN:loner"))
     assert verdicts[(karim, twin)] == Verdict.NEGATIVE
-    assert loner not in joinable
+    assert loner not in components.ids
     assert not any(loner in pair for pair in verdicts)
     # the pair not stored is still explained, its score computed again
     shown = explanation_dict(explain(people, karim, loner))
@@ -635,8 +646,10 @@ def test_a_record_joined_later_is_kept_apart_from_its_namesakes(
 
 def test_an_operator_joining_a_record_keeps_it_apart_from_its_namesakes(
         db: Database, settings: Settings, tmp_path: Path, trained: Trained) -> None:
-    """An operator's merge of a record nothing joined computes its negatives first: the
-    merge with Mehdi does not bring in Karim, of whom the loner is a namesake."""
+    """An operator's link between two records nothing connected yet finds the model's
+    negatives between their sides first: joining the loner to Mehdi stores nothing of
+    Karim (nothing connects him to them yet); joining Karim to Mehdi then stores that
+    Karim and the loner, namesakes, are two men, and the chain stops there."""
     load_people(db, settings, tmp_path, extra={"DGGN": [
         person("loner", "Karim BELKACEM", birthDate="1987-09-23")]})
     seed_model(db, trained)
@@ -646,10 +659,12 @@ def test_an_operator_joining_a_record_keeps_it_apart_from_its_namesakes(
                                                     "DNPJ:mehdi"))
     assert (karim, loner) not in model_verdicts(db)
     judge(access, loner, mehdi, Verdict.POSITIVE, "the same man in two files", THRESHOLDS)
-    assert model_verdicts(db)[(karim, loner)] == Verdict.NEGATIVE
-    # an operator joining the loner to Karim as well cannot chain past the negative
-    # unless said on that very pair
+    assert (karim, loner) not in model_verdicts(db)
+    assert entity_of(db, "DGGN:loner") == entity_of(db, "DNPJ:mehdi")
+    # joining Karim to Mehdi as well cannot chain past the negative unless said on that
+    # very pair
     judge(access, karim, mehdi, Verdict.POSITIVE, "seen together", THRESHOLDS)
+    assert model_verdicts(db)[(karim, loner)] == Verdict.NEGATIVE
     assert entity_of(db, "OFAST:karim") != entity_of(db, "DGGN:loner")
 
 

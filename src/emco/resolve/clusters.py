@@ -146,6 +146,37 @@ def cluster_labels(records: Ints, edges: Edges, match_threshold: float) -> Ints:
     return records[first[root]]
 
 
+@dataclass(frozen=True)
+class Components:
+    """The connected components of some links: each record's component named by its
+    smallest record. A record no link touches is a component of its own."""
+
+    ids: Ints  # the records the links touch, sorted
+    labels: Ints  # the component of each
+    grouped: Ints  # the same records ordered by component
+    grouped_labels: Ints  # their components, sorted
+
+    @classmethod
+    def of(cls, left: Ints, right: Ints) -> "Components":
+        ids = np.unique(np.concatenate([left, right]))
+        labels = ids[_components(len(ids), np.searchsorted(ids, left),
+                                 np.searchsorted(ids, right))]
+        order = np.argsort(labels, kind="stable")
+        return cls(ids, labels, ids[order], labels[order])
+
+    def __call__(self, records: Ints) -> Ints:
+        """The component of each of `records`."""
+        if not len(self.ids):
+            return records
+        at = _index(self.ids, records)
+        return np.where(at >= 0, self.labels[np.maximum(at, 0)], records)
+
+    def members(self, component: int) -> Ints:
+        """The records of a component (itself alone when no link touches it)."""
+        low, high = np.searchsorted(self.grouped_labels, [component, component + 1])
+        return self.grouped[low:high] if high > low else np.array([component], np.int64)
+
+
 def _index(records: Ints, ids: Ints) -> Ints:
     """Position of each id among the sorted `records`, -1 when not there."""
     at = np.searchsorted(records, ids)

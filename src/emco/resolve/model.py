@@ -6,7 +6,7 @@ and applied record by record in-process by `Scorer` with the same weights.
 import logging
 import math
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -288,7 +288,8 @@ PREDICT_CHUNK = 100_000  # records on the left-hand side of each slice of the pr
 class Judging:
     """The SQL a prediction runs on DuckDB: `setup` once before the first slice (with
     `tables` registered by name), `each` over every slice's pairs (the view `pairs`),
-    then `rows` whose result is yielded, and `final` after the last slice, yielded too.
+    then `rows` whose result is yielded, and `final` after the last slice (once
+    `before_final` has been given the connection), yielded too.
     What must wait for every slice (a verdict that depends on other pairs) is kept in
     DuckDB's tables between slices, never in Python."""
 
@@ -297,6 +298,7 @@ class Judging:
     each: tuple[str, ...] = ()
     final: str | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    before_final: Callable[[duckdb.DuckDBPyConnection], None] | None = None
 
 
 def predict(settings: dict[str, Any], frame: pd.DataFrame, threshold: float,
@@ -334,6 +336,8 @@ def predict(settings: dict[str, Any], frame: pd.DataFrame, threshold: float,
         for batch in con.sql(judging.rows).to_arrow_reader(100_000):
             yield batch.to_pandas()
         pairs.drop_table_from_database_and_remove_from_cache()
+    if judging.before_final is not None:
+        judging.before_final(con)
     if judging.final is not None:
         for batch in con.sql(judging.final).to_arrow_reader(100_000):
             yield batch.to_pandas()

@@ -22,7 +22,6 @@ from itertools import chain, pairwise
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -38,7 +37,9 @@ from emco.model.types import Judgement
 from emco.resolve import model as person_model
 from emco.resolve.clusters import (
     CODES,
+    Components,
     Edges,
+    Ints,
     assign_numbers,
     cluster_labels,
     entity_id,
@@ -163,24 +164,26 @@ def resolve(access: Access, thresholds: Thresholds, full: bool = False,
         # with their explanations do not fit in memory at once.
         batch = frame
 
-        def judged(conn: Connection, outside: set[int]) -> Iterable[list[JudgementRow]]:
+        def judged(conn: Connection, outside: Links) -> Iterable[list[JudgementRow]]:
             return _batch_judgements(settings, batch, thresholds, author,
-                                     repo.joinable(conn) | outside)
+                                     _stored_links(conn, outside))
         return _finish(access, event, summary, judged, thresholds, clock)
     scorer = Scorer(settings, tf)
 
-    def matched(conn: Connection, outside: set[int]) -> Iterable[list[JudgementRow]]:
+    def matched(conn: Connection, outside: Links) -> Iterable[list[JudgementRow]]:
         return [_incremental_judgements(conn, scorer, new_people, thresholds, author,
                                         outside)]
     return _finish(access, event, summary, matched, thresholds, clock, full=False,
                    rescored=list(new_people))
 
 
-# Judgements of a run, given the store and the records joined by the identifier rules.
-Judge = Callable[[Connection, set[int]], Iterable[list["JudgementRow"]]]
+# Pairs of records joined (or doubted) by a positive or unsure judgement.
+Links = Sequence[tuple[int, int]]
+# Judgements of a run, given the store and the pairs the identifier rules join.
+Judge = Callable[[Connection, Links], Iterable[list["JudgementRow"]]]
 
 
-def _nothing(conn: Connection, outside: set[int]) -> Iterable[list["JudgementRow"]]:
+def _nothing(conn: Connection, outside: Links) -> Iterable[list["JudgementRow"]]:
     return []
 
 
@@ -190,8 +193,8 @@ def _finish(access: Access, event: AuditEvent, summary: ResolveSummary, judge: J
     """Store the judgements of a run, the identifier rules' too, and recompute the
     entities, in one transaction. The model's judgements on a record matched again (new
     or changed) are all replaced: a pair it no longer scores must not keep an old merge.
-    The identifier rules run first: the records they join are among those a negative
-    of the model may matter to (`joinable`)."""
+    The identifier rules run first: their links are among those that decide where a
+    negative of the model matters (`_apart_where_links_meet`)."""
     with access.writing(Permission.RESOLVE_RUN, event) as p:
         db = access.db
         if full:
@@ -202,7 +205,7 @@ def _finish(access: Access, event: AuditEvent, summary: ResolveSummary, judge: J
         with clock("rules"):
             rule_rows = _rule_judgements(p.conn)
         with clock("score"):
-            for rows in judge(p.conn, {x for a, b, *_ in rule_rows for x in (a, b)}):
+            for rows in judge(p.conn, [(a, b) for a, b, *_ in rule_rows]):
                 if not full:
                     pairs = [(a, b) for a, b, *_ in rows]
                     repo.supersede_pairs(p.conn, pairs, "model:%")
@@ -434,28 +437,36 @@ def _evidence(score: Score, verdict: Verdict) -> str:
                       ensure_ascii=False)
 
 
+def _stored_links(conn: Connection, extra: Links) -> tuple[Ints, Ints]:
+    """The links of the standing judgements, and `extra`, as two columns."""
+    parts = [*repo.linking_columns(conn), ([a for a, _ in extra], [b for _, b in extra])]
+    return (np.concatenate([np.array(left, np.int64) for left, _ in parts]),
+            np.concatenate([np.array(right, np.int64) for _, right in parts]))
+
+
 def _batch_judgements(settings: dict[str, Any], frame: pd.DataFrame,
-                      thresholds: Thresholds, author: str, outside: set[int]
+                      thresholds: Thresholds, author: str, outside: tuple[Ints, Ints]
                       ) -> Iterator[list[JudgementRow]]:
     """Every blocked pair of the batch, scored by Splink, judged and explained in the same
     SQL (`_judging`): pair by pair in Python, a million records took many minutes. The
     merges and doubts come slice by slice; the pairs kept apart at the end, only those
-    between two joinable records (`outside`: joined by something else than this run)."""
+    within one component of the links (this run's, and `outside`: the links of the
+    judgements that stand beside it)."""
     if len(frame) < 2:
         return
-    judging = _judging(settings, thresholds, np.array(sorted(outside), np.int64))
+    judging = _judging(settings, thresholds, outside)
     for batch in person_model.predict(settings, frame, FLOOR, judging):
         yield [(int(left), int(right), Verdict(verdict), probability, author, evidence)
                for left, right, verdict, probability, evidence
                in batch.itertuples(index=False)]
 
 
-def _judging(settings: dict[str, Any], thresholds: Thresholds, outside: npt.NDArray[np.int64]
+def _judging(settings: dict[str, Any], thresholds: Thresholds, outside: tuple[Ints, Ints]
              ) -> person_model.Judging:
     """`classify` and `_evidence` as SQL over Splink's pairs: each comparison's level
     labelled as `Scorer` labels it, its weight with the term-frequency adjustment, the
-    values shown. `outside`: the records joined to others by something else than the
-    model (an operator, an identifier)."""
+    values shown. `outside`: the links judged by others than this run (an operator, an
+    identifier rule)."""
     def text(value: str) -> str:
         return "'" + value.replace("'", "''") + "'"
 
@@ -496,13 +507,13 @@ def _judging(settings: dict[str, Any], thresholds: Thresholds, outside: npt.NDAr
                  f"round(match_weight, 3), 'parts', json_array({', '.join(parts)}))")
     apart = f"json_object('match_weight', round(w, 3), 'apart', {KEPT_APART})"
     # Each slice: its verdicts into `judged`; the pairs kept apart wait in `held` (with
-    # their score only: the parts are computed again when asked), the records the slice
-    # joins or doubts go to `joined`. At the end, a pair kept apart is stored only when
-    # both its records are joined to something: otherwise no cluster could hold both.
+    # their score only: the parts are computed again when asked), the pairs the slice
+    # joins or doubts go to `links`. At the end, a pair kept apart is stored only when
+    # the links connect its two records: otherwise no cluster could hold both.
     return person_model.Judging(
         setup=("CREATE TABLE held (l BIGINT, r BIGINT, p DOUBLE, w DOUBLE)",
-               "CREATE TABLE joined AS SELECT id FROM outside"),
-        tables={"outside": pd.DataFrame({"id": outside})},
+               "CREATE TABLE links AS SELECT l, r FROM outside"),
+        tables={"outside": pd.DataFrame({"l": outside[0], "r": outside[1]})},
         each=("CREATE OR REPLACE TABLE judged AS "  # noqa: S608 (our own SQL)
               f"SELECT unique_id_l, unique_id_r, verdict, {p} AS p, match_weight AS w, "
               f"CASE WHEN verdict <> {negative} THEN {explained} END AS evidence "
@@ -510,25 +521,30 @@ def _judging(settings: dict[str, Any], thresholds: Thresholds, outside: npt.NDAr
               "FROM pairs)) WHERE verdict IS NOT NULL",
               "INSERT INTO held SELECT unique_id_l, unique_id_r, p, w "  # noqa: S608
               f"FROM judged WHERE verdict = {negative}",
-              "INSERT INTO joined SELECT unique_id_l FROM judged "  # noqa: S608
-              f"WHERE verdict <> {negative} UNION SELECT unique_id_r FROM judged "
-              f"WHERE verdict <> {negative}"),
+              "INSERT INTO links SELECT unique_id_l, unique_id_r "  # noqa: S608
+              f"FROM judged WHERE verdict <> {negative}"),
+        before_final=_components_table,
         # In the order of the store's index on pairs: millions of rows go in faster.
         rows=("SELECT unique_id_l, unique_id_r, verdict, p, evidence "  # noqa: S608
               f"FROM judged WHERE verdict <> {negative} ORDER BY 1, 2"),
         final=(f"SELECT l, r, {negative} AS verdict, p, {apart} "  # noqa: S608
-               "AS evidence FROM held WHERE l IN (SELECT id FROM joined) "
-               "AND r IN (SELECT id FROM joined) ORDER BY l, r"))
+               "AS evidence FROM held JOIN components a ON a.id = l "
+               "JOIN components b ON b.id = r WHERE a.c = b.c ORDER BY l, r"))
+
+
+def _components_table(con: Any) -> None:
+    """The table `components` (id, c) of a batch's DuckDB: the component of each record
+    the table `links` touches."""
+    left, right = (con.execute("SELECT l, r FROM links").fetchnumpy()[c] for c in "lr")
+    found = Components.of(np.asarray(left, np.int64), np.asarray(right, np.int64))
+    con.register("components", pd.DataFrame({"id": found.ids, "c": found.labels}))
 
 
 def _incremental_judgements(conn: Connection, scorer: Scorer,
                             new_people: dict[int, dict[str, Any]], thresholds: Thresholds,
-                            author: str, outside: set[int]) -> list[JudgementRow]:
-    """The judgements of the records new or changed, each matched against the store;
-    the pairs kept apart only between two joinable records. A record this run joins to
-    something for the first time had none of its negatives stored (nothing could join
-    it): they are computed now (`_negatives`), so that it is still kept apart from its
-    namesakes."""
+                            author: str, outside: Links) -> list[JudgementRow]:
+    """The judgements of the records new or changed, each matched against the store,
+    with the pairs kept apart that their links make matter (`_apart_where_links_meet`)."""
     from emco.resolve.matcher import match
 
     found: dict[tuple[int, int], JudgementRow] = {}
@@ -540,23 +556,55 @@ def _incremental_judgements(conn: Connection, scorer: Scorer,
             if verdict is not None and (min(rid, other), max(rid, other)) not in found:
                 found[(min(rid, other), max(rid, other))] = (
                     rid, other, verdict, score.probability, author, _evidence(score, verdict))
-    linked = {x for a, b, verdict, *_ in found.values() if verdict != Verdict.NEGATIVE
-              for x in (a, b)}
-    touched = {x for pair in found for x in pair}
-    already = repo.joinable(conn, touched) | outside
     rows = [row for row in found.values() if row[2] != Verdict.NEGATIVE]
     apart = [row for row in found.values() if row[2] == Verdict.NEGATIVE]
-    apart += _negatives(conn, scorer, sorted(linked - already - set(new_people)),
-                        thresholds, author)
-    joinable = linked | already | repo.joinable(conn, {x for a, b, *_ in apart
-                                                       for x in (a, b)} - touched)
-    kept = {(min(a, b), max(a, b)) for a, b, *_ in rows}
-    for row in apart:
+    links = [(a, b) for a, b, *_ in rows]
+    return rows + _apart_where_links_meet(conn, scorer, thresholds, author,
+                                          [*links, *outside], apart, set(new_people))
+
+
+def _apart_where_links_meet(conn: Connection, scorer: Scorer, thresholds: Thresholds,
+                            author: str, links: Links, found: Sequence[JudgementRow] = (),
+                            matched: set[int] | frozenset[int] = frozenset()
+                            ) -> list[JudgementRow]:
+    """The model's negatives to store beside new positive or unsure `links`. A negative
+    matters only between two records the links connect (elsewhere no cluster can hold
+    both), and the store holds those of every component of its links. Where the new
+    links join components, the negatives between them are found by matching again the
+    records of each component joined but the largest. `found`: the negatives this run
+    already scored, of the records it matched in full (`matched`), whose earlier
+    judgements it superseded."""
+    if not links:
+        return []
+    stored = _stored_links(conn, [])
+    new_left = np.array([a for a, _ in links], np.int64)
+    new_right = np.array([b for _, b in links], np.int64)
+    before = Components.of(*stored)
+    after = Components.of(np.concatenate([stored[0], new_left]),
+                          np.concatenate([stored[1], new_right]))
+    ends = np.unique(np.concatenate([new_left, new_right]))
+    old, new = before(ends), after(ends)
+    again: set[int] = set()
+    for component in np.unique(new).tolist():
+        parts = [before.members(c) for c in np.unique(old[new == component]).tolist()]
+        if len(parts) > 1:
+            parts.sort(key=len)
+            again.update(x for part in parts[:-1] for x in part.tolist())
+    candidates = [*found, *_negatives(conn, scorer, sorted(again - matched), thresholds,
+                                      author)]
+    if not candidates:
+        return []
+    left = np.array([row[0] for row in candidates], np.int64)
+    right = np.array([row[1] for row in candidates], np.int64)
+    fresh = np.isin(left, list(matched)) | np.isin(right, list(matched))
+    keep = (after(left) == after(right)) & (fresh | (before(left) != before(right)))
+    linked = {(min(a, b), max(a, b)) for a, b in links}
+    out: dict[tuple[int, int], JudgementRow] = {}
+    for row, kept in zip(candidates, keep.tolist(), strict=True):
         pair = (min(row[0], row[1]), max(row[0], row[1]))
-        if row[0] in joinable and row[1] in joinable and pair not in kept:
-            kept.add(pair)
-            rows.append(row)
-    return rows
+        if kept and pair not in linked:
+            out.setdefault(pair, row)
+    return list(out.values())
 
 
 def _negatives(conn: Connection, scorer: Scorer, record_ids: Sequence[int],
@@ -725,9 +773,10 @@ def judge(access: Access, left: int, right: int, verdict: Verdict, reason: str,
                               "to replace that decision", verdict=humans[-1].verdict.value),
                            field="verdict")
         author = access.principal.username
-        # A record an operator joins (or doubts) for the first time had no negative of
-        # the model stored: they are computed now, so that it is kept from its namesakes.
-        apart = _newly_joinable(p.conn, [left, right], thresholds) \
+        # Records an operator connects for the first time had none of the model's
+        # negatives between them stored: they are found now, so that namesakes on either
+        # side stay apart.
+        apart = _apart_for_operator(p.conn, left, right, thresholds) \
             if verdict != Verdict.NEGATIVE else []
         repo.add_judgements(access.db, p.conn, [(left, right, verdict, None, author,
                                                  json.dumps({"reason": reason},
@@ -741,24 +790,16 @@ def judge(access: Access, left: int, right: int, verdict: Verdict, reason: str,
     return Judgement(min(left, right), max(left, right), verdict, None, author)
 
 
-def _newly_joinable(conn: Connection, pair: Sequence[int], thresholds: Thresholds
-                    ) -> list[JudgementRow]:
-    """The model's negatives of the records of `pair` that nothing joined yet, with the
-    joinable records (and with each other): what the store holds for every joinable
-    record. None without a trained model."""
+def _apart_for_operator(conn: Connection, left: int, right: int, thresholds: Thresholds
+                        ) -> list[JudgementRow]:
+    """The model's negatives an operator's link between two records makes matter (none
+    without a trained model)."""
     stored = current_model(conn)
-    fresh = sorted(set(pair) - repo.joinable(conn, pair))
-    if stored is None or not fresh:
+    if stored is None:
         return []
     version, settings, tf = stored
-    found = _negatives(conn, Scorer(settings, tf), fresh, thresholds.for_model(tf),
-                       f"model:{version}")
-    joinable = set(pair) | repo.joinable(conn, {x for a, b, *_ in found for x in (a, b)})
-    out: dict[tuple[int, int], JudgementRow] = {}
-    for row in found:
-        if row[0] in joinable and row[1] in joinable:
-            out.setdefault((min(row[0], row[1]), max(row[0], row[1])), row)
-    return list(out.values())
+    return _apart_where_links_meet(conn, Scorer(settings, tf), thresholds.for_model(tf),
+                                   f"model:{version}", [(left, right)])
 
 
 def _check_pair(left: int, right: int) -> None:

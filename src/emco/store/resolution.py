@@ -19,7 +19,6 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
-    union,
     update,
 )
 
@@ -269,24 +268,17 @@ def standing_columns(conn: Connection, codes: dict[Verdict, int], size: int = 20
         yield [(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in part]
 
 
-def joinable(conn: Connection, record_ids: Iterable[int] | None = None) -> set[int]:
-    """The records (of all, or of `record_ids`) that a standing positive or unsure
-    judgement touches: those a cluster may join to another, now or once an operator has
-    decided. A negative between two records matters only when both are joinable."""
-    linking = and_(judgements.c.superseded_at.is_(None),
-                   judgements.c.verdict.in_([Verdict.POSITIVE.value, Verdict.UNSURE.value]))
-    if record_ids is None:
-        query = union(select(judgements.c.left_id).where(linking),
-                      select(judgements.c.right_id).where(linking))
-        return {int(r) for (r,) in conn.execute(query)}
-    out: set[int] = set()
-    for part in _parts(sorted(set(record_ids)), 2000):
-        query = union(select(judgements.c.left_id).where(linking,
-                                                         judgements.c.left_id.in_(part)),
-                      select(judgements.c.right_id).where(linking,
-                                                          judgements.c.right_id.in_(part)))
-        out.update(int(r) for (r,) in conn.execute(query))
-    return out
+def linking_columns(conn: Connection, size: int = 200_000
+                    ) -> Iterator[tuple[list[int], list[int]]]:
+    """The pairs of the standing positive and unsure judgements, as (lefts, rights) in
+    parts of `size`: the links a cluster may follow, now or once an operator has decided.
+    A negative matters only between two records these links connect."""
+    query = select(judgements.c.left_id, judgements.c.right_id).where(
+        judgements.c.superseded_at.is_(None),
+        judgements.c.verdict.in_([Verdict.POSITIVE.value, Verdict.UNSURE.value])
+    ).execution_options(yield_per=size)
+    for part in conn.execute(query).partitions():
+        yield [r[0] for r in part], [r[1] for r in part]
 
 
 def judgements_of_pair(conn: Connection, left: int, right: int) -> list[dict[str, Any]]:
