@@ -13,6 +13,7 @@ from emco.access.handling import decide, request, withdraw
 from emco.model.enums import Protection, Role, Verdict
 from emco.model.types import Fact
 from emco.resolve.review import Agreement, align, queue
+from emco.resolve.service import overview
 from emco.settings import Settings
 from emco.store import resolution, risk
 from emco.store.db import Database
@@ -128,3 +129,23 @@ def test_the_most_dangerous_first_then_two_services_then_the_likeliest(
     assert order(staff) == [(0.25, "high"), (0.3, "low"), (0.45, None)]
     snrp = Access(db, principal("SNRP", Role.OPERATOR))
     assert order(snrp) == [(0.25, None)]  # its own pair, without the staff's level
+
+
+def test_a_pair_sent_to_review_above_the_match_threshold_waits_too(
+        db: Database, settings: Settings, tmp_path: Path) -> None:
+    """Alike by the names alone, a pair may score above the match threshold and still be
+    left to an operator (`service.classify`): it waits like the others, in the queue and
+    in its count. A doubt scored below the review threshold does not."""
+    load(db, settings, write_jsonl(tmp_path / "ofast.jsonl", [
+        person("o-1", "Lucas MARTIN"), person("o-2", "Lucas MARTIN"),
+        person("o-3", "Luc MARTINEZ")]), "OFAST")
+    with db.write() as conn:
+        ids = {s: int(r) for r, s in conn.execute(sa.select(records.c.id,
+                                                              records.c.source_id))}
+        resolution.add_judgements(db, conn, [
+            (ids["o-1"], ids[other], Verdict.UNSURE, score, "model:1",
+             json.dumps({"match_weight": 0.0, "parts": []}))
+            for other, score in (("o-2", 0.93), ("o-3", 0.1))])
+    staff = Access(db, principal("EMCO", Role.OPERATOR, clearance=Protection.DR))
+    assert [i.probability for i in queue(staff, THRESHOLDS)] == [0.93]
+    assert overview(staff, THRESHOLDS).to_review == 1

@@ -126,8 +126,7 @@ def queue(access: Access, thresholds: Thresholds, limit: int = 20, offset: int =
     queue), then those joining two services, then the likeliest matches."""
     event = AuditEvent(AuditAction.REVIEW_READ, query={"limit": limit, "offset": offset})
     with access.reading(Permission.REVIEW_READ, event) as p:
-        rows = repo.review_queue(p.conn, p.scope, thresholds.review, thresholds.match,
-                                 limit, offset)
+        rows = repo.review_queue(p.conn, p.scope, thresholds.review, limit, offset)
         sides = _Sides(p)
         items = []
         for n, row in enumerate(rows):

@@ -845,7 +845,7 @@ def overview(access: Access, thresholds: Thresholds) -> Overview:
     """How far resolution has gone: entities, merged records, pairs awaiting review."""
     with access.reading(Permission.REVIEW_READ, AuditEvent(AuditAction.RESOLVE_READ)) as p:
         sizes = repo.entity_sizes(p.conn, p.scope)
-        waiting = repo.review_count(p.conn, p.scope, thresholds.review, thresholds.match)
+        waiting = repo.review_count(p.conn, p.scope, thresholds.review)
         p.event.result_count = len(sizes)
     return Overview(records=sum(sizes), entities=len(sizes),
                     merged_records=sum(n for n in sizes if n > 1),

@@ -288,14 +288,16 @@ def judgements_of_pair(conn: Connection, left: int, right: int) -> list[dict[str
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def review_count(conn: Connection, scope: RecordScope, low: float, high: float) -> int:
-    waiting = _waiting(scope, low, high).subquery()
+def review_count(conn: Connection, scope: RecordScope, low: float) -> int:
+    waiting = _waiting(scope, low).subquery()
     return int(conn.execute(select(func.count()).select_from(waiting)).scalar_one())
 
 
-def _waiting(scope: RecordScope, low: float, high: float) -> Select[Any]:
-    """The pairs the model left between the thresholds that no operator has judged, both
-    records in scope; `two`: 1 when they are two services' records."""
+def _waiting(scope: RecordScope, low: float) -> Select[Any]:
+    """The pairs the model was unsure of, scored at least `low` (the review threshold),
+    that no operator has judged, both records in scope; `two`: 1 when they are two
+    services' records. A pair the model sends to review above the match threshold (names
+    alone, `service.classify`) waits too."""
     left, right = records.alias("l"), records.alias("r")
     human = judgements.alias("h")
     return (
@@ -306,7 +308,6 @@ def _waiting(scope: RecordScope, low: float, high: float) -> Select[Any]:
         .join(right, right.c.id == judgements.c.right_id)
         .where(judgements.c.superseded_at.is_(None), judgements.c.verdict == "unsure",
                judgements.c.author.like("model:%"), judgements.c.score >= low,
-               judgements.c.score < high,
                scope_filter(scope, left), scope_filter(scope, right),
                ~select(human.c.id).where(
                    human.c.left_id == judgements.c.left_id,
@@ -315,17 +316,16 @@ def _waiting(scope: RecordScope, low: float, high: float) -> Select[Any]:
                    ~human.c.author.like("model:%"), ~human.c.author.like("rule:%")).exists()))
 
 
-def review_queue(conn: Connection, scope: RecordScope, low: float, high: float,
-                 limit: int, offset: int = 0) -> list[dict[str, Any]]:
-    """Pairs the model left between the thresholds that no operator has judged, both
-    records in scope, in the order they matter: first the pairs touching the most
-    dangerous person (the staff's queue only: `danger`, the higher level of the two
-    records' entities in the latest assessment, weighs every service's records; None
+def review_queue(conn: Connection, scope: RecordScope, low: float, limit: int,
+                 offset: int = 0) -> list[dict[str, Any]]:
+    """The waiting pairs (`_waiting`), in the order they matter: first the pairs touching
+    the most dangerous person (the staff's queue only: `danger`, the higher level of the
+    two records' entities in the latest assessment, weighs every service's records; None
     for a service's principal), then those joining two services' records (what no
     service can join alone), then the likeliest matches."""
     # The waiting pairs first, apart (MATERIALIZED): joined in one query with the
     # entities and levels, SQLite read every judgement through an index, 8x slower.
-    waiting = _waiting(scope, low, high).cte("waiting").prefix_with("MATERIALIZED")
+    waiting = _waiting(scope, low).cte("waiting").prefix_with("MATERIALIZED")
     query = select(waiting.c.id, waiting.c.left_id, waiting.c.right_id, waiting.c.score,
                    waiting.c.evidence)
     order: list[Any] = []
