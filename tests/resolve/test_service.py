@@ -668,6 +668,30 @@ def test_an_operator_joining_a_record_keeps_it_apart_from_its_namesakes(
     assert entity_of(db, "OFAST:karim") != entity_of(db, "DGGN:loner")
 
 
+def test_a_record_changed_keeps_apart_from_the_namesakes_an_operator_linked_it_to(
+        db: Database, settings: Settings, tmp_path: Path, trained: Trained) -> None:
+    """The loner and Karim are namesakes in one component (an operator joined each to
+    Mehdi). The loner's file is sent again with a new phone: its judgements are made
+    again, and the negative with Karim stands again, though no link of the model joins
+    them."""
+    load_people(db, settings, tmp_path, extra={"DGGN": [
+        person("loner", "Karim BELKACEM", birthDate="1987-09-23")]})
+    seed_model(db, trained)
+    access = operator(db)
+    resolve(access, THRESHOLDS, full=True)
+    karim, loner, mehdi = (record(db, r) for r in ("OFAST:karim", "DGGN:loner",
+                                                    "DNPJ:mehdi"))
+    judge(access, loner, mehdi, Verdict.POSITIVE, "the same man in two files", THRESHOLDS)
+    judge(access, karim, mehdi, Verdict.POSITIVE, "seen together", THRESHOLDS)
+    assert model_verdicts(db)[(karim, loner)] == Verdict.NEGATIVE
+    load(db, settings, write_jsonl(tmp_path / "dggn-again.jsonl", [
+        person("loner", "Karim BELKACEM", birthDate="1987-09-23", phone="+33655443322")]),
+        agency="DGGN")
+    assert resolve(access, THRESHOLDS).featured == 1
+    assert model_verdicts(db)[(karim, loner)] == Verdict.NEGATIVE
+    assert entity_of(db, "OFAST:karim") != entity_of(db, "DGGN:loner")
+
+
 def test_names_alone_go_to_review_when_the_setting_says_so(trained: Trained) -> None:
     """With EMCO_RESOLVE_NAMES_ALONE_TO_REVIEW: no birth date to compare and nothing else
     in common, the names, however alike, send the pair to review; a phone, an address or
@@ -731,3 +755,20 @@ def test_the_names_alone_setting(value: object, expected: bool | None) -> None:
 def test_an_unknown_names_alone_setting_is_refused() -> None:
     with pytest.raises(ValueError, match="resolve_names_alone_to_review"):
         Settings(resolve_names_alone_to_review="sometimes")  # type: ignore[arg-type]
+
+
+def test_the_batchs_components_are_those_of_its_links() -> None:
+    """The batch reads its links back from DuckDB, which returns rows in no set order
+    when it reads in parallel: both sides of each link must come from one read (two
+    reads paired links that were never made, and kept namesakes apart nowhere)."""
+    rng = np.random.default_rng(7)
+    left = rng.integers(0, 2_000_000, 600_000)
+    right = left + rng.integers(1, 50, len(left))
+    con = model._duckdb()
+    con.register("given", pd.DataFrame({"l": left, "r": right}))
+    con.execute("CREATE TABLE links AS SELECT l, r FROM given")
+    service._components_table(con)
+    found = con.execute("SELECT id, c FROM components ORDER BY id").fetchnumpy()
+    expected = Components.of(left, right)
+    assert (found["id"] == expected.ids).all()
+    assert (found["c"] == expected.labels).all()

@@ -177,7 +177,7 @@ def resolve(access: Access, thresholds: Thresholds, full: bool = False,
                    rescored=list(new_people))
 
 
-# Pairs of records joined (or doubted) by a positive or unsure judgement.
+# Pairs of records joined by a positive judgement.
 Links = Sequence[tuple[int, int]]
 # Judgements of a run, given the store and the pairs the identifier rules join.
 Judge = Callable[[Connection, Links], Iterable[list["JudgementRow"]]]
@@ -508,8 +508,10 @@ def _judging(settings: dict[str, Any], thresholds: Thresholds, outside: tuple[In
     apart = f"json_object('match_weight', round(w, 3), 'apart', {KEPT_APART})"
     # Each slice: its verdicts into `judged`; the pairs kept apart wait in `held` (with
     # their score only: the parts are computed again when asked), the pairs the slice
-    # joins or doubts go to `links`. At the end, a pair kept apart is stored only when
-    # the links connect its two records: otherwise no cluster could hold both.
+    # joins go to `links`. At the end, a pair kept apart is stored only when the links
+    # connect its two records: otherwise no cluster could hold both. (Joined with the
+    # left record's component first: components can be large, and a join of the
+    # components with themselves on their label is their size squared.)
     return person_model.Judging(
         setup=("CREATE TABLE held (l BIGINT, r BIGINT, p DOUBLE, w DOUBLE)",
                "CREATE TABLE links AS SELECT l, r FROM outside"),
@@ -522,21 +524,22 @@ def _judging(settings: dict[str, Any], thresholds: Thresholds, outside: tuple[In
               "INSERT INTO held SELECT unique_id_l, unique_id_r, p, w "  # noqa: S608
               f"FROM judged WHERE verdict = {negative}",
               "INSERT INTO links SELECT unique_id_l, unique_id_r "  # noqa: S608
-              f"FROM judged WHERE verdict <> {negative}"),
+              f"FROM judged WHERE verdict = {positive}"),
         before_final=_components_table,
         # In the order of the store's index on pairs: millions of rows go in faster.
         rows=("SELECT unique_id_l, unique_id_r, verdict, p, evidence "  # noqa: S608
               f"FROM judged WHERE verdict <> {negative} ORDER BY 1, 2"),
-        final=(f"SELECT l, r, {negative} AS verdict, p, {apart} "  # noqa: S608
-               "AS evidence FROM held JOIN components a ON a.id = l "
-               "JOIN components b ON b.id = r WHERE a.c = b.c ORDER BY l, r"))
+        final=("WITH sided AS MATERIALIZED (SELECT held.*, a.c FROM held "  # noqa: S608
+               "JOIN components a ON a.id = held.l) "
+               f"SELECT l, r, {negative} AS verdict, p, {apart} AS evidence FROM sided "
+               "JOIN components b ON b.id = sided.r AND b.c = sided.c ORDER BY l, r"))
 
 
 def _components_table(con: Any) -> None:
     """The table `components` (id, c) of a batch's DuckDB: the component of each record
     the table `links` touches."""
-    left, right = (con.execute("SELECT l, r FROM links").fetchnumpy()[c] for c in "lr")
-    found = Components.of(np.asarray(left, np.int64), np.asarray(right, np.int64))
+    links = con.execute("SELECT l, r FROM links").fetchnumpy()  # one read: rows unordered
+    found = Components.of(np.asarray(links["l"], np.int64), np.asarray(links["r"], np.int64))
     con.register("components", pd.DataFrame({"id": found.ids, "c": found.labels}))
 
 
@@ -558,7 +561,7 @@ def _incremental_judgements(conn: Connection, scorer: Scorer,
                     rid, other, verdict, score.probability, author, _evidence(score, verdict))
     rows = [row for row in found.values() if row[2] != Verdict.NEGATIVE]
     apart = [row for row in found.values() if row[2] == Verdict.NEGATIVE]
-    links = [(a, b) for a, b, *_ in rows]
+    links = [(a, b) for a, b, verdict, *_ in rows if verdict == Verdict.POSITIVE]
     return rows + _apart_where_links_meet(conn, scorer, thresholds, author,
                                           [*links, *outside], apart, set(new_people))
 
@@ -567,14 +570,15 @@ def _apart_where_links_meet(conn: Connection, scorer: Scorer, thresholds: Thresh
                             author: str, links: Links, found: Sequence[JudgementRow] = (),
                             matched: set[int] | frozenset[int] = frozenset()
                             ) -> list[JudgementRow]:
-    """The model's negatives to store beside new positive or unsure `links`. A negative
+    """The model's negatives to store beside new positive `links`. A negative
     matters only between two records the links connect (elsewhere no cluster can hold
     both), and the store holds those of every component of its links. Where the new
     links join components, the negatives between them are found by matching again the
     records of each component joined but the largest. `found`: the negatives this run
     already scored, of the records it matched in full (`matched`), whose earlier
-    judgements it superseded."""
-    if not links:
+    judgements it superseded (kept wherever their records share a component, a new one
+    or an old one)."""
+    if not links and not found:
         return []
     stored = _stored_links(conn, [])
     new_left = np.array([a for a, _ in links], np.int64)
@@ -777,7 +781,7 @@ def judge(access: Access, left: int, right: int, verdict: Verdict, reason: str,
         # negatives between them stored: they are found now, so that namesakes on either
         # side stay apart.
         apart = _apart_for_operator(p.conn, left, right, thresholds) \
-            if verdict != Verdict.NEGATIVE else []
+            if verdict == Verdict.POSITIVE else []
         repo.add_judgements(access.db, p.conn, [(left, right, verdict, None, author,
                                                  json.dumps({"reason": reason},
                                                             ensure_ascii=False))])

@@ -270,13 +270,12 @@ def standing_columns(conn: Connection, codes: dict[Verdict, int], size: int = 20
 
 def linking_columns(conn: Connection, size: int = 200_000
                     ) -> Iterator[tuple[list[int], list[int]]]:
-    """The pairs of the standing positive and unsure judgements, as (lefts, rights) in
-    parts of `size`: the links a cluster may follow, now or once an operator has decided.
-    A negative matters only between two records these links connect."""
+    """The pairs of the standing positive judgements, as (lefts, rights) in parts of
+    `size`: the links a cluster may follow. A negative matters only between two records
+    these links connect."""
     query = select(judgements.c.left_id, judgements.c.right_id).where(
         judgements.c.superseded_at.is_(None),
-        judgements.c.verdict.in_([Verdict.POSITIVE.value, Verdict.UNSURE.value])
-    ).execution_options(yield_per=size)
+        judgements.c.verdict == Verdict.POSITIVE.value).execution_options(yield_per=size)
     for part in conn.execute(query).partitions():
         yield [r[0] for r in part], [r[1] for r in part]
 
