@@ -214,8 +214,8 @@ def test_a_block_too_common_is_left_out_of_the_batch() -> None:
     n = BLOCK_CAP + 1
     frame = pd.DataFrame({column: [None] * (n + 2) for column in BLOCKING_KEYS})
     frame["k_fs"] = ["MHMT|B"] * n + ["KRM|BLKSM"] * 2
-    frame["k_sy"] = ["BLKSM|1987"] * (n + 2)
+    frame["k_fd"] = ["BLKSM|1987-05-14"] * (n + 2)
     out = model.capped(frame)
     assert out["k_fs"].tolist() == [None] * n + ["KRM|BLKSM"] * 2
-    assert out["k_sy"].isna().all()
+    assert out["k_fd"].isna().all()
     assert frame["k_fs"].iloc[0] == "MHMT|B"  # the caller's frame is left alone

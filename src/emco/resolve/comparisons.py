@@ -168,7 +168,7 @@ PERSON: tuple[Comparison, ...] = (
 )
 
 # Two records are compared when they share one of these keys (features.keys()).
-BLOCKING_KEYS = ("k_fs", "k_sy", "k_fd", "k_sf", "k_fi", "k_ds", "k_df", "k_di", "k_pf",
+BLOCKING_KEYS = ("k_fs", "k_fd", "k_sf", "k_fi", "k_ds", "k_df", "k_di", "k_pf",
                  "k_ps", "k_dp", "name_key")
 BLOCKING_ARRAYS = ("phones", "ids")
 # A name key shared by more records than this says too little to compare them all (every

@@ -65,7 +65,6 @@ class PersonFeatures:
     def row(self) -> dict[str, Any]:
         """The record as a row of the model's input table."""
         fs = f"{self.fn_mp}|{self.sn_mp}" if self.fn_mp and self.sn_mp else None
-        sy = f"{self.sn_mp}|{self.dob_y}" if self.sn_mp and self.dob_y else None
         fd = f"{self.fn_mp}|{self.dob}" if self.fn_mp and self.dob else None
         # A typing error in one name still leaves the sound of the other and an initial;
         # and the birth year when known (common names make blocks of thousands without).
@@ -89,14 +88,14 @@ class PersonFeatures:
                 "dob_m": self.dob_m, "dob_d": self.dob_d, "birthplace": self.birthplace,
                 "address": self.address, "postcode": self.postcode,
                 "gender": self.gender, "phones": list(self.phones), "ids": list(self.ids),
-                "k_fs": fs, "k_sy": sy, "k_fd": fd, "k_sf": sf, "k_fi": fi, "k_ds": ds,
+                "k_fs": fs, "k_fd": fd, "k_sf": sf, "k_fi": fi, "k_ds": ds,
                 "k_df": df, "k_di": di, "k_pf": pf, "k_ps": ps, "k_dp": dp}
 
 
 def person_keys(row: dict[str, Any]) -> list[tuple[str, str]]:
     """The blocking keys of a person row (as `PersonFeatures.keys`)."""
     keys = [(kind, row[column]) for kind, column in
-            (("fs", "k_fs"), ("sy", "k_sy"), ("fd", "k_fd"), ("sf", "k_sf"), ("fi", "k_fi"),
+            (("fs", "k_fs"), ("fd", "k_fd"), ("sf", "k_sf"), ("fi", "k_fi"),
              ("ds", "k_ds"), ("df", "k_df"), ("di", "k_di"), ("pf", "k_pf"), ("ps", "k_ps"),
              ("dp", "k_dp"), ("nk", "name_key")) if row.get(column)]
     keys += [("ph", p) for p in row.get("phones") or ()]

@@ -5,6 +5,7 @@ and applied record by record in-process by `Scorer` with the same weights.
 
 import logging
 import math
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -261,24 +262,33 @@ def namesake_rate(frame: pd.DataFrame) -> tuple[float | None, int]:
         return None, 0
     con = _duckdb()
     con.register("people", frame[needed])
-    row = con.execute("""
+    # The SQL is ours: the birth-date levels' own, and fixed text.
+    row = con.execute(f"""
         WITH dated AS (
-            SELECT unique_id, fn, sn, dob, replace(dob, '-', '') AS digits FROM people
+            SELECT unique_id, fn, sn, dob, substr(dob, 1, 4) AS dob_y,
+                   substr(dob, 6, 2) AS dob_m, substr(dob, 9, 2) AS dob_d FROM people
             WHERE fn IS NOT NULL AND sn IS NOT NULL AND dob IS NOT NULL
             QUALIFY count(*) OVER (PARTITION BY fn, sn) <= ?)
-        SELECT count(*), count(*) FILTER (WHERE NOT (
-            l.dob = r.dob OR damerau_levenshtein(l.digits, r.digits) <= 1
-            OR (substr(l.dob, 1, 4) = substr(r.dob, 1, 4)
-                AND substr(l.dob, 6, 2) = substr(r.dob, 9, 2)
-                AND substr(l.dob, 9, 2) = substr(r.dob, 6, 2))))
+        SELECT count(*), count(*) FILTER (WHERE NOT ({_one_date_sql()}))
         FROM dated l JOIN dated r
-          ON l.fn = r.fn AND l.sn = r.sn AND l.unique_id < r.unique_id""",
+          ON l.fn = r.fn AND l.sn = r.sn AND l.unique_id < r.unique_id""",  # noqa: S608
                       [BLOCK_CAP]).fetchone()
     con.close()
     total, apart = row if row is not None else (0, 0)
     if total < NAMESAKE_PAIRS:
         return None, int(total)
     return apart / total, int(total)
+
+
+ONE_DATE = ("same date", "day and month swapped", "one character apart")
+
+
+def _one_date_sql() -> str:
+    """Two complete birth dates are one date written twice: the `ONE_DATE` levels of the
+    birth-date comparison, their SQL over the tables `l` and `r`."""
+    birth = next(c for c in PERSON if c.name == "birth_date")
+    sql = " OR ".join(f"({level.sql})" for level in birth.levels if level.label in ONE_DATE)
+    return re.sub(r'"(\w+)_([lr])"', r'\2."\1"', sql)
 
 
 PREDICT_CHUNK = 100_000  # records on the left-hand side of each slice of the prediction

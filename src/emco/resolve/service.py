@@ -22,6 +22,7 @@ from itertools import chain, pairwise
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -52,6 +53,7 @@ from emco.resolve.features import (
     POSTCODE,
     company_key,
     person_features,
+    person_keys,
 )
 from emco.resolve.model import SHOWN, Score, Scorer
 from emco.settings import Settings
@@ -60,7 +62,7 @@ from emco.store.db import ANALYZE_AFTER, Database
 from emco.store.records import Facts
 from emco.workers import in_order
 
-FEATURES_VERSION = "8"  # bump when feature code changes: every record is featured again
+FEATURES_VERSION = "9"  # bump when feature code changes: every record is featured again
 KIND = "person"
 SCHEMATA = sorted(PERSON_SCHEMATA | COMPANY_SCHEMATA | set(IDENTIFIED))
 FLOOR = 0.001  # pairs scoring below this are not kept, whatever their verdict
@@ -317,7 +319,7 @@ def _feature_block(block: list[tuple[int, str, str, str, Facts]]) -> bytes:
     for rid, agency, schema, digest, facts in block:
         kind, feats, keys = _features_of(rid, agency, schema, facts)
         out.append((rid, kind, f"{digest}:{FEATURES_VERSION}",
-                    json.dumps(feats, ensure_ascii=False), tuple(keys)))
+                    orjson.dumps(feats).decode(), tuple(keys)))
     return marshal.dumps(out)
 
 
@@ -325,8 +327,8 @@ def _features_of(rid: int, agency: str, schema: str, facts: list[tuple[str, str,
                  ) -> tuple[str, dict[str, Any], list[tuple[str, str]]]:
     if schema in PERSON_SCHEMATA:
         person = person_features(rid, agency, facts)
-        keys = person.keys() if person.usable else []
-        return KIND, person.row(), keys
+        row = person.row()
+        return KIND, row, person_keys(row) if person.usable else []
     if schema in IDENTIFIED:
         prop = IDENTIFIED[schema]
         wanted = "registrationNumber" if prop == "plate" else "iban"
