@@ -713,6 +713,12 @@ def test_names_alone_go_to_review_when_the_setting_says_so(trained: Trained) -> 
                          row(("address", "3 rue d'Oran 13003 Marseille"))):
         score = scorer.score(dated, corroborated)
         assert service.classify(score, NAMES_ALONE) == Verdict.POSITIVE
+    # a postcode is shared by thousands: not an address in common
+    nearby = scorer.score(dated, row(("phone", "+33699887766"),
+                                     ("address", "41 boulevard National 13003 Marseille")))
+    assert {p.comparison: p.level for p in nearby.parts}["address"] == "same postcode"
+    assert service.classify(nearby, THRESHOLDS) == Verdict.POSITIVE
+    assert service.classify(nearby, NAMES_ALONE) == Verdict.UNSURE
 
 
 

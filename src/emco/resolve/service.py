@@ -398,8 +398,9 @@ def classify(score: Score, thresholds: Thresholds) -> Verdict | None:
     swapped; a 1st of January may stand for "that year").
 
     A pair alike by its names alone (no birth date to compare on one side, nothing else in
-    common: phone, document, address, place of birth) is never merged by the model, however
-    rare the names: it goes to an operator. Namesakes abound among a million people: seven
+    common: phone, document, address (a postcode alone is not one: thousands share it),
+    place of birth) is never merged by the model, however rare the names: it goes to an
+    operator. Namesakes abound among a million people: seven
     in ten merges of that kind at 70,000 records joined two people (engineering notes)."""
     levels = {p.comparison: p.level for p in score.parts}
     parts = {p.comparison: p for p in score.parts}
@@ -416,7 +417,7 @@ def classify(score: Score, thresholds: Thresholds) -> Verdict | None:
     if score.probability >= thresholds.match:
         names_only = thresholds.names_alone_to_review and \
             levels.get("birth_date") == "null" and not shared and \
-            levels.get("address") in (None, "null", "else") and \
+            levels.get("address") in (None, "null", "same postcode", "else") and \
             levels.get("birthplace") != "exact"
         return Verdict.UNSURE if names_only else Verdict.POSITIVE
     if score.probability >= thresholds.review:
@@ -493,7 +494,7 @@ def _judging(settings: dict[str, Any], thresholds: Thresholds, outside: tuple[In
     shared = ("(level_phone = 'a number in common' OR level_identity_document IN "
               "('a document in common', 'one character apart'))")
     names_only = (f"level_birth_date = 'null' AND NOT {shared} AND level_address IN "
-                  "('null', 'else') AND level_birthplace <> 'exact'")
+                  "('null', 'same postcode', 'else') AND level_birthplace <> 'exact'")
     merge = (f"CASE WHEN {names_only} THEN {unsure} ELSE {positive} END"
              if thresholds.names_alone_to_review else positive)
     verdict = (
