@@ -644,12 +644,10 @@ def test_a_record_joined_later_is_kept_apart_from_its_namesakes(
     assert entity_of(db, "OFAST:karim") != entity_of(db, "DGGN:loner")
 
 
-def test_an_operator_joining_a_record_keeps_it_apart_from_its_namesakes(
-        db: Database, settings: Settings, tmp_path: Path, trained: Trained) -> None:
-    """An operator's link between two records nothing connected yet finds the model's
-    negatives between their sides first: joining the loner to Mehdi stores nothing of
-    Karim (nothing connects him to them yet); joining Karim to Mehdi then stores that
-    Karim and the loner, namesakes, are two men, and the chain stops there."""
+def with_loner(db: Database, settings: Settings, tmp_path: Path, trained: Trained
+               ) -> tuple[Access, int, int, int]:
+    """The people, and a namesake of Karim born another day (the loner), resolved by the
+    batch: an operator, and the record ids of Karim, the loner and Mehdi."""
     load_people(db, settings, tmp_path, extra={"DGGN": [
         person("loner", "Karim BELKACEM", birthDate="1987-09-23")]})
     seed_model(db, trained)
@@ -657,6 +655,16 @@ def test_an_operator_joining_a_record_keeps_it_apart_from_its_namesakes(
     resolve(access, THRESHOLDS, full=True)
     karim, loner, mehdi = (record(db, r) for r in ("OFAST:karim", "DGGN:loner",
                                                     "DNPJ:mehdi"))
+    return access, karim, loner, mehdi
+
+
+def test_an_operator_joining_a_record_keeps_it_apart_from_its_namesakes(
+        db: Database, settings: Settings, tmp_path: Path, trained: Trained) -> None:
+    """An operator's link between two records nothing connected yet finds the model's
+    negatives between their sides first: joining the loner to Mehdi stores nothing of
+    Karim (nothing connects him to them yet); joining Karim to Mehdi then stores that
+    Karim and the loner, namesakes, are two men, and the chain stops there."""
+    access, karim, loner, mehdi = with_loner(db, settings, tmp_path, trained)
     assert (karim, loner) not in model_verdicts(db)
     judge(access, loner, mehdi, Verdict.POSITIVE, "the same man in two files", THRESHOLDS)
     assert (karim, loner) not in model_verdicts(db)
@@ -674,13 +682,7 @@ def test_a_record_changed_keeps_apart_from_the_namesakes_an_operator_linked_it_t
     Mehdi). The loner's file is sent again with a new phone: its judgements are made
     again, and the negative with Karim stands again, though no link of the model joins
     them."""
-    load_people(db, settings, tmp_path, extra={"DGGN": [
-        person("loner", "Karim BELKACEM", birthDate="1987-09-23")]})
-    seed_model(db, trained)
-    access = operator(db)
-    resolve(access, THRESHOLDS, full=True)
-    karim, loner, mehdi = (record(db, r) for r in ("OFAST:karim", "DGGN:loner",
-                                                    "DNPJ:mehdi"))
+    access, karim, loner, mehdi = with_loner(db, settings, tmp_path, trained)
     judge(access, loner, mehdi, Verdict.POSITIVE, "the same man in two files", THRESHOLDS)
     judge(access, karim, mehdi, Verdict.POSITIVE, "seen together", THRESHOLDS)
     assert model_verdicts(db)[(karim, loner)] == Verdict.NEGATIVE

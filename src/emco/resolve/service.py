@@ -583,12 +583,15 @@ def _apart_where_links_meet(conn: Connection, scorer: Scorer, thresholds: Thresh
     or an old one)."""
     if not links and not found:
         return []
-    stored = _stored_links(conn, [])
     new_left = np.array([a for a, _ in links], np.int64)
     new_right = np.array([b for _, b in links], np.int64)
-    before = Components.of(*stored)
-    after = Components.of(np.concatenate([stored[0], new_left]),
-                          np.concatenate([stored[1], new_right]))
+    before = Components.of(*_stored_links(conn, []))
+    # The components after: those before, joined by the new links.
+    joined = Components.of(before(new_left), before(new_right))
+
+    def after(records: Ints) -> Ints:
+        return joined(before(records))
+
     ends = np.unique(np.concatenate([new_left, new_right]))
     old, new = before(ends), after(ends)
     again: set[int] = set()
