@@ -201,6 +201,24 @@ def test_a_record_scored_against_itself_is_a_match(
         assert scorer.score(row, row).probability > 0.99
 
 
+def test_swapped_names_are_one_swap_weighed_once(scorer: Scorer) -> None:
+    """Both name comparisons see a swap; only the surname's weighs it, so that
+    "Campbell Thomas" never counts for more than "Thomas Campbell" written alike twice
+    (counted twice, a swap and a month in common merged two Thomas Campbells)."""
+    def row(first: str, last: str) -> dict[str, Any]:
+        return person_features(1, "OFAST", [("firstName", "name", first, first),
+                                            ("lastName", "name", last, last)]).row()
+
+    swapped = scorer.score(row("Karim", "Belkacem"), row("Belkacem", "Karim"))
+    parts = {p.comparison: p for p in swapped.parts}
+    assert parts["first_name"].level == parts["surname"].level == \
+        "first and last names swapped"
+    assert parts["first_name"].weight == 0
+    assert parts["surname"].weight > 0
+    alike = scorer.score(row("Karim", "Belkacem"), row("Karim", "Belkacem"))
+    assert swapped.weight < alike.weight
+
+
 def test_the_untrained_settings_block_on_every_key() -> None:
     rules = [r["blocking_rule"] for r in model.untrained_settings()
              ["blocking_rules_to_generate_predictions"]]

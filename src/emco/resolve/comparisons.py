@@ -23,6 +23,8 @@ class Level:
     test: Predicate
     is_null: bool = False
     tf_column: str | None = None
+    # Weighs nothing (m = u, fixed): the same event is weighed by another comparison.
+    neutral: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class Comparison:
             spec: dict[str, Any] = {"sql_condition": level.sql, "label_for_charts": level.label}
             if level.is_null:
                 spec["is_null_level"] = True
+            if level.neutral:
+                spec.update(m_probability=NEUTRAL, u_probability=NEUTRAL,
+                            fix_m_probability=True, fix_u_probability=True)
             if level.tf_column:
                 spec["tf_adjustment_column"] = level.tf_column
                 spec["tf_adjustment_weight"] = 1.0
@@ -74,12 +79,19 @@ def _exact(col: str, tf: bool = False) -> Level:
                  tf_column=col if tf else None)
 
 
-def _swapped() -> Level:
-    """Given name written as the surname and the reverse, allowing a typing error."""
+def _swapped(neutral: bool = False) -> Level:
+    """Given name written as the surname and the reverse, allowing a typing error. Both
+    name comparisons see the one swap: only the surname's weighs it (EM estimates it as
+    one event; counted twice, "Thomas Campbell" and "Campbell Thomas" outweighed two
+    names written alike)."""
     return Level("first and last names swapped",
                  'jaro_winkler_similarity("fn_l", "sn_r") >= 0.92 AND '
                  'jaro_winkler_similarity("sn_l", "fn_r") >= 0.92',
-                 lambda a, b: _jw(a["fn"], b["sn"]) >= 0.92 and _jw(a["sn"], b["fn"]) >= 0.92)
+                 lambda a, b: _jw(a["fn"], b["sn"]) >= 0.92 and _jw(a["sn"], b["fn"]) >= 0.92,
+                 neutral=neutral)
+
+
+NEUTRAL = 0.01  # m and u of a neutral level: any value, as long as both are the same
 
 
 def _jaro(col: str, threshold: float) -> Level:
@@ -127,7 +139,7 @@ def _dob_typo(a: Row, b: Row) -> bool:
 
 PERSON: tuple[Comparison, ...] = (
     Comparison("first_name", "Given name", (
-        _null("fn"), _exact("fn", tf=True), _swapped(), _jaro("fn", 0.92),
+        _null("fn"), _exact("fn", tf=True), _swapped(neutral=True), _jaro("fn", 0.92),
         _phonetic("fn"), _jaro("fn", 0.8), _else())),
     Comparison("surname", "Surname, particles joined", (
         _null("sn"), _exact("sn", tf=True), _swapped(), _jaro("sn", 0.92),

@@ -183,7 +183,8 @@ def fits(settings: dict[str, Any]) -> bool:
     blocking rules, `Scorer` and the real-time matcher this code's Python and keys, so a
     model of other comparisons or keys is trained again before it is used."""
     def form(comparisons: list[dict[str, Any]]) -> list[Any]:
-        return [(c["output_column_name"], [(lv["label_for_charts"], lv["sql_condition"])
+        return [(c["output_column_name"], [(lv["label_for_charts"], lv["sql_condition"],
+                                            bool(lv.get("fix_m_probability")))
                                            for lv in c["comparison_levels"]])
                 for c in comparisons]
     current = untrained_settings()
