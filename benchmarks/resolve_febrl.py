@@ -58,7 +58,8 @@ def main() -> None:
     scorer = Scorer(settings, tf)
     thresholds = Thresholds.of(Settings()).for_model(tf)
     print(f"namesake rate {tf.get(model.NAMES)}; names alone to review: "
-          f"{thresholds.names_alone_to_review}")
+          f"{thresholds.names_alone_to_review}; birth dates keep namesakes apart: "
+          f"{thresholds.dates_separate}")
     judgements, scored = [], 0
     for batch in model.predict(settings, frame, 0.001):
         for a, b in zip(batch["unique_id_l"], batch["unique_id_r"], strict=True):

@@ -536,11 +536,15 @@ def test_a_complete_date_alike_only_in_its_year_sets_namesakes_apart(
     assert (verdict == Verdict.NEGATIVE) == apart
 
 
-def test_the_batch_judges_as_classify_does(db: Database, people: Access,
-                                          settings: Settings, tmp_path: Path) -> None:
-    """The batch's verdicts are written in SQL; the real-time matcher's in Python. (The
-    bridge, an undated Karim with both Karims' phones, connects them: their negative
-    is stored.)"""
+@pytest.mark.parametrize("dates", ["reliable", "unreliable"])
+def test_the_batch_judges_as_classify_does(db: Database, people: Access, settings: Settings,
+                                          tmp_path: Path, trained: Trained, dates: str
+                                          ) -> None:
+    """The batch's verdicts are written in SQL; the real-time matcher's in Python, with
+    dates that keep namesakes apart and with dates that do not. (The bridge, an undated
+    Karim with both Karims' phones, connects them: their negative is stored.)"""
+    if dates == "unreliable":
+        seed_model(db, (trained[0], unreliable_dates(trained[1])))
     load(db, settings, write_jsonl(tmp_path / "dggn-more.jsonl", [
         person("twin", "Karim BELKACEM", birthDate="1987-11-02", phone="+33699887766"),
         person("twin-bis", "BELKACEM Karim", birthDate="1987-11-02", phone="+33699887766"),
@@ -558,12 +562,14 @@ def test_the_batch_judges_as_classify_does(db: Database, people: Access,
         feats = dict(repo.features(conn, "person"))
     assert stored is not None
     scorer = Scorer(stored[1], stored[2])
+    thresholds = NAMES_ALONE.for_model(stored[2])
     assert batch
     for (left, right), verdict in batch.items():
-        assert service.classify(scorer.score(feats[left], feats[right]), NAMES_ALONE) == \
+        assert service.classify(scorer.score(feats[left], feats[right]), thresholds) == \
             verdict
     twin = record(db, "DGGN:twin")
-    assert batch[(record(db, "OFAST:karim"), twin)] == Verdict.NEGATIVE
+    assert (batch.get((record(db, "OFAST:karim"), twin)) == Verdict.NEGATIVE) == \
+        (dates == "reliable")
     # alike by the names alone: to review, in SQL as in Python
     assert batch[(record(db, "DGGN:dggn-1"), record(db, "DGGN:undated"))] == \
         Verdict.UNSURE
@@ -750,6 +756,60 @@ def test_names_alone_go_to_review_where_the_file_is_full_of_namesakes() -> None:
     assert auto.for_model({}).names_alone_to_review is False  # a model that did not measure
     assert NAMES_ALONE.for_model(sparse).names_alone_to_review is True  # the setting wins
     assert THRESHOLDS.for_model(crowded).names_alone_to_review is False
+
+
+def unreliable_dates(tf: dict[str, Any]) -> dict[str, Any]:
+    """The frequencies of a file where the records sharing a document have dates that
+    differ one time in twenty (FEBRL4: 0.046)."""
+    out = copy.deepcopy(tf)
+    out.setdefault(model.NAMES, {}).update(dates_differ=0.046, dated_pairs=4371.0)
+    return out
+
+
+def test_the_share_of_dates_that_differ_is_measured_where_a_document_is_shared() -> None:
+    frame = pd.DataFrame([
+        {"unique_id": i, "ids": ids, "dob": d, "dob_y": int(d[:4]) if d else None,
+         "dob_m": int(d[5:7]) if d else None, "dob_d": int(d[8:]) if d else None}
+        for i, (ids, d) in enumerate(
+            [([f"P{n}"], "1987-05-14") for n in range(40)]  # 40 pairs: 30 alike,
+            + [([f"P{n}"], "1987-05-14") for n in range(30)]
+            + [([f"P{n}"], "1987-05-41") for n in range(30, 34)]  # 4 one typing error,
+            + [([f"P{n}"], "1961-11-02") for n in range(34, 38)]  # 4 other years,
+            + [([f"P{n}"], "1987-11-02") for n in range(38, 40)]  # 2 other days
+            + [(["P0"], None), ([], "1950-01-01")], 1)])  # undated, no document: not counted
+    differ, pairs = model.dates_differ(frame)
+    assert pairs == 40
+    assert differ == pytest.approx(6 / 40)
+    assert model.dates_differ(frame.head(45)) == (None, 5)  # too few to tell
+
+
+def test_dates_keep_namesakes_apart_only_where_the_file_says_they_are_reliable(
+        trained: Trained) -> None:
+    """Where the records of one person often have dates that differ, differing dates are
+    evidence, not a verdict: a pair with an address in common as well as its names may be
+    merged; with its names alone (a postcode is no address), it goes to review at best."""
+    settings, tf = trained
+    assert THRESHOLDS.for_model(tf).dates_separate  # the scenario's dates are reliable
+    loose = unreliable_dates(tf)
+    thresholds = THRESHOLDS.for_model(loose)
+    assert not thresholds.dates_separate
+    scorer = Scorer(settings, loose)
+
+    def row(birth: str, address: str) -> dict[str, Any]:
+        return person_features(1, "OFAST", [
+            ("name", "name", "Karim BELKACEM", "Karim BELKACEM"),
+            ("birthDate", "date", birth, birth), ("address", "address", address, address)]
+        ).row()
+
+    home = "3 rue d'Oran 13003 Marseille"
+    same_home = scorer.score(row("1987-05-14", home), row("1961-11-02", home))
+    assert service.classify(same_home, THRESHOLDS) == Verdict.NEGATIVE  # reliable dates
+    assert service.classify(same_home, thresholds) == Verdict.POSITIVE
+    # born the same year, another day and month
+    nearby = scorer.score(row("1987-05-14", home),
+                          row("1987-11-02", "41 boulevard National 13003 Marseille"))
+    assert nearby.probability >= thresholds.match
+    assert service.classify(nearby, thresholds) == Verdict.UNSURE
 
 
 @pytest.mark.parametrize(("value", "expected"), [("auto", None), ("AUTO", None),

@@ -240,13 +240,19 @@ def term_frequencies(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
     for column in TF_COLUMNS:
         counts = frame[column].dropna().value_counts(normalize=True)
         out[column] = {str(k): float(v) for k, v in counts.items()}
+    measured: dict[str, float] = {}
     rate, pairs = namesake_rate(frame)
     if rate is not None:
-        out[NAMES] = {"namesake_rate": rate, "pairs": float(pairs)}
+        measured.update(namesake_rate=rate, pairs=float(pairs))
+    differ, pairs = dates_differ(frame)
+    if differ is not None:
+        measured.update(dates_differ=differ, dated_pairs=float(pairs))
+    if measured:
+        out[NAMES] = measured
     return out
 
 
-NAMES = "names"  # the key of `namesake_rate` among the term frequencies
+NAMES = "names"  # the key of `namesake_rate` and `dates_differ` among the frequencies
 NAMESAKE_PAIRS = 30  # dated pairs of one full name needed to say anything
 
 
@@ -270,7 +276,7 @@ def namesake_rate(frame: pd.DataFrame) -> tuple[float | None, int]:
                    substr(dob, 6, 2) AS dob_m, substr(dob, 9, 2) AS dob_d FROM people
             WHERE fn IS NOT NULL AND sn IS NOT NULL AND dob IS NOT NULL
             QUALIFY count(*) OVER (PARTITION BY fn, sn) <= ?)
-        SELECT count(*), count(*) FILTER (WHERE NOT ({_one_date_sql()}))
+        SELECT count(*), count(*) FILTER (WHERE NOT ({_paired(_one_date())}))
         FROM dated l JOIN dated r
           ON l.fn = r.fn AND l.sn = r.sn AND l.unique_id < r.unique_id""",  # noqa: S608
                       [BLOCK_CAP]).fetchone()
@@ -281,14 +287,59 @@ def namesake_rate(frame: pd.DataFrame) -> tuple[float | None, int]:
     return apart / total, int(total)
 
 
+def dates_differ(frame: pd.DataFrame) -> tuple[float | None, int]:
+    """Of the pairs of records sharing a document number (or e-mail address), both with a
+    complete birth date, the share whose dates differ as namesakes' do (`DATES_DIFFER`):
+    how often the dates of one person's records are not his date, in this file.
+    Documents borne by more than `BLOCK_CAP` records are left out. None when fewer than
+    `NAMESAKE_PAIRS` pairs can tell."""
+    needed = ["unique_id", "ids", "dob", "dob_y", "dob_m", "dob_d"]
+    if any(column not in frame.columns for column in needed):
+        return None, 0
+    con = _duckdb()
+    con.register("people", frame[needed])
+    # The SQL is ours: the birth-date levels' own, and fixed text.
+    row = con.execute(f"""
+        WITH documents AS (
+            SELECT unique_id, dob, dob_y, dob_m, dob_d, unnest(ids) AS id FROM people
+            WHERE dob IS NOT NULL),
+        held AS (
+            SELECT * FROM documents QUALIFY count(*) OVER (PARTITION BY id) <= ?),
+        pairs AS (
+            SELECT DISTINCT l.unique_id, r.unique_id AS other, {_paired(DATES_DIFFER)} AS differ
+            FROM held l JOIN held r ON l.id = r.id AND l.unique_id < r.unique_id)
+        SELECT count(*), count(*) FILTER (WHERE differ) FROM pairs""",  # noqa: S608
+                      [BLOCK_CAP]).fetchone()
+    con.close()
+    total, differ = row if row is not None else (0, 0)
+    if total < NAMESAKE_PAIRS:
+        return None, int(total)
+    return differ / total, int(total)
+
+
 ONE_DATE = ("same date", "day and month swapped", "one character apart")
+YEAR_ONLY = "-01-01"  # a complete date some services write when they know the year only
 
 
-def _one_date_sql() -> str:
+def _one_date() -> str:
     """Two complete birth dates are one date written twice: the `ONE_DATE` levels of the
-    birth-date comparison, their SQL over the tables `l` and `r`."""
+    birth-date comparison, their SQL over a pair's columns (as Splink names them)."""
     birth = next(c for c in PERSON if c.name == "birth_date")
-    sql = " OR ".join(f"({level.sql})" for level in birth.levels if level.label in ONE_DATE)
+    return " OR ".join(f"({level.sql})" for level in birth.levels if level.label in ONE_DATE)
+
+
+# Two birth dates differ as namesakes' do: years apart, or both complete with months and
+# days both apart (neither a 1st of January, which may stand for "that year"), and not
+# one date (a typing error, day and month swapped). `classify`'s test, in SQL.
+DATES_DIFFER = (
+    f'NOT coalesce({_one_date()}, false) AND ("dob_y_l" <> "dob_y_r" OR '
+    '"dob_l" IS NOT NULL AND "dob_r" IS NOT NULL AND "dob_m_l" <> "dob_m_r" AND '
+    f'"dob_d_l" <> "dob_d_r" AND NOT ends_with("dob_l", \'{YEAR_ONLY}\') AND '
+    f'NOT ends_with("dob_r", \'{YEAR_ONLY}\'))')
+
+
+def _paired(sql: str) -> str:
+    """A pair's SQL (Splink's "x_l", "x_r") over the tables `l` and `r` of a self-join."""
     return re.sub(r'"(\w+)_([lr])"', r'\2."\1"', sql)
 
 
