@@ -241,6 +241,11 @@ ORAN = "3 rue Oran 13003 Marseille"
 CATALOGUE: list[tuple[dict[str, Any], dict[str, Any], str, str]] = [
     (KB, {"name": "BELKACEM Karim"}, "first_name", "exact"),
     (KB, {"name": "Belkacem Karim"}, "first_name", "first and last names swapped"),
+    # the given name in capitals, read as the surname; a compound surname as given names
+    ({"name": "Djamel BENSALEM"}, {"name": "Ben Salem DJAMEL"}, "first_name",
+     "first and last names swapped"),
+    ({"name": "Yacine LAHLOU"}, {"name": "Lahlou YASSINE"}, "first_name",
+     "first and last names swapped, sounding alike"),
     (KB, {"name": "Karime BELKACEM"}, "first_name", "Jaro-Winkler ≥ 0.92"),
     (KB, {"name": "Carim BELKACEM"}, "first_name", "sounds alike"),
     ({"name": "Kamir BELKACEM"}, {"name": "Samir BELKACEM"}, "first_name",
@@ -249,6 +254,10 @@ CATALOGUE: list[tuple[dict[str, Any], dict[str, Any], str, str]] = [
     (KB, {"name": "BELKACEM"}, "first_name", "null"),
     (KB, {"name": "Karim BELKACEM"}, "surname", "exact"),
     (KB, {"name": "Belkacen Karim"}, "surname", "first and last names swapped"),
+    ({"name": "Djamel BENSALEM"}, {"name": "Ben Salem DJAMEL"}, "surname",
+     "first and last names swapped"),
+    ({"name": "Yacine LAHLOU"}, {"name": "Lahlou YASSINE"}, "surname",
+     "first and last names swapped, sounding alike"),
     (KB, {"name": "Karim BELKACEN"}, "surname", "Jaro-Winkler ≥ 0.92"),
     (KB, {"name": "كريم بلقاسم"}, "surname", "sounds alike"),
     ({"name": "Ali HADDAD"}, {"name": "Ali HADAD"}, "surname", "sounds alike"),

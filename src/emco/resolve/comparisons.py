@@ -80,15 +80,39 @@ def _exact(col: str, tf: bool = False) -> Level:
 
 
 def _swapped(neutral: bool = False) -> Level:
-    """Given name written as the surname and the reverse, allowing a typing error. Both
-    name comparisons see the one swap: only the surname's weighs it (EM estimates it as
-    one event; counted twice, "Thomas Campbell" and "Campbell Thomas" outweighed two
-    names written alike)."""
+    """Given name written as the surname and the reverse, allowing a typing error. The
+    given names are taken as written (the first) or all joined, as a surname's words are:
+    "Ben Salem Djamel" is Djamel BENSALEM. Both name comparisons see the one swap: only
+    the surname's weighs it (EM estimates it as one event; counted twice, "Thomas
+    Campbell" and "Campbell Thomas" outweighed two names written alike)."""
     return Level("first and last names swapped",
-                 'jaro_winkler_similarity("fn_l", "sn_r") >= 0.92 AND '
-                 'jaro_winkler_similarity("sn_l", "fn_r") >= 0.92',
-                 lambda a, b: _jw(a["fn"], b["sn"]) >= 0.92 and _jw(a["sn"], b["fn"]) >= 0.92,
-                 neutral=neutral)
+                 f"({_SWAP_HALF.format(a='l', b='r')}) AND ({_SWAP_HALF.format(a='r', b='l')})",
+                 lambda a, b: _swap_half(a, b) and _swap_half(b, a), neutral=neutral)
+
+
+def _swapped_sounding(neutral: bool = False) -> Level:
+    """Swapped, each name alike in writing or in sound ("Lahlou YASSINE", Yacine
+    LAHLOU)."""
+    def half(sql: str, a: str, b: str) -> str:
+        return (f'{sql.format(a=a, b=b)} OR "fn_mp_{a}" = "sn_mp_{b}" '
+                f'OR "gn_mp_{a}" = "sn_mp_{b}"')
+    return Level("first and last names swapped, sounding alike",
+                 f"({half(_SWAP_HALF, 'l', 'r')}) AND ({half(_SWAP_HALF, 'r', 'l')})",
+                 lambda a, b: _sound_half(a, b) and _sound_half(b, a), neutral=neutral)
+
+
+# One side's given name (first, or all joined) is the other's surname.
+_SWAP_HALF = ('jaro_winkler_similarity("fn_{a}", "sn_{b}") >= 0.92 OR '
+              'jaro_winkler_similarity("gn_{a}", "sn_{b}") >= 0.92')
+
+
+def _swap_half(a: Row, b: Row) -> bool:
+    return _jw(a["fn"], b["sn"]) >= 0.92 or _jw(a["gn"], b["sn"]) >= 0.92
+
+
+def _sound_half(a: Row, b: Row) -> bool:
+    return _swap_half(a, b) or (b["sn_mp"] is not None and b["sn_mp"] in (a["fn_mp"],
+                                                                          a["gn_mp"]))
 
 
 NEUTRAL = 0.01  # m and u of a neutral level: any value, as long as both are the same
@@ -139,10 +163,12 @@ def _dob_typo(a: Row, b: Row) -> bool:
 
 PERSON: tuple[Comparison, ...] = (
     Comparison("first_name", "Given name", (
-        _null("fn"), _exact("fn", tf=True), _swapped(neutral=True), _jaro("fn", 0.92),
+        _null("fn"), _exact("fn", tf=True), _swapped(neutral=True),
+        _swapped_sounding(neutral=True), _jaro("fn", 0.92),
         _phonetic("fn"), _jaro("fn", 0.8), _else())),
     Comparison("surname", "Surname, particles joined", (
-        _null("sn"), _exact("sn", tf=True), _swapped(), _jaro("sn", 0.92),
+        _null("sn"), _exact("sn", tf=True), _swapped(), _swapped_sounding(),
+        _jaro("sn", 0.92),
         _phonetic("sn"), _jaro("sn", 0.8), _else())),
     Comparison("birth_date", "Date of birth, complete or partial", (
         Level("null", '"dob_y_l" IS NULL OR "dob_y_r" IS NULL',

@@ -39,6 +39,8 @@ class PersonFeatures:
     sn: str | None  # surname
     fn_mp: str | None  # their phonetic keys (a short form's is its formal name's)
     sn_mp: str | None
+    gn: str | None  # all given names joined, as the surname's words are; None if `fn`
+    gn_mp: str | None
     name_key: str | None  # all name words, sorted: the same for swapped names
     dob: str | None  # YYYY-MM-DD when complete
     dob_y: int | None
@@ -83,7 +85,8 @@ class PersonFeatures:
         dp = f"{self.dob}|{self.postcode}" \
             if self.dob and self.postcode and (self.fn or self.sn) else None
         return {"unique_id": self.record_id, "agency": self.agency, "fn": self.fn,
-                "sn": self.sn, "fn_mp": self.fn_mp, "sn_mp": self.sn_mp,
+                "sn": self.sn, "fn_mp": self.fn_mp, "sn_mp": self.sn_mp, "gn": self.gn,
+                "gn_mp": self.gn_mp,
                 "name_key": self.name_key, "dob": self.dob, "dob_y": self.dob_y,
                 "dob_m": self.dob_m, "dob_d": self.dob_d, "birthplace": self.birthplace,
                 "address": self.address, "postcode": self.postcode,
@@ -111,6 +114,7 @@ def person_features(record_id: int, agency: str, statements: Iterable[Statement]
     first, last = _names(props)
     fn = first.split(" ")[0] if first else None
     sn = last.replace(" ", "") if last else None  # particles joined: "ben ali" -> "benali"
+    gn = first.replace(" ", "") if first and " " in first else None
     words = sorted([*(first.split(" ") if first else []), *([sn] if sn else [])])
     dob, y, m, d = _birth(props.get("birthDate", []))
     phones = tuple(sorted({v for v, _ in props.get("phone", [])}))
@@ -123,8 +127,8 @@ def person_features(record_id: int, agency: str, statements: Iterable[Statement]
     gender = props.get("gender", [(None, None)])[0][0]
     return PersonFeatures(
         record_id=record_id, agency=agency, fn=fn, sn=sn, fn_mp=phonetic(formal(fn)),
-        sn_mp=phonetic(sn), name_key=" ".join(words) or None, dob=dob, dob_y=y, dob_m=m,
-        dob_d=d, birthplace=fold(place) or None if place else None,
+        sn_mp=phonetic(sn), gn=gn, gn_mp=phonetic(gn), name_key=" ".join(words) or None,
+        dob=dob, dob_y=y, dob_m=m, dob_d=d, birthplace=fold(place) or None if place else None,
         address=fold(address) or None if address else None,
         postcode=code.group(0) if code else None,
         gender=gender if gender in ("male", "female") else None, phones=phones, ids=ids)

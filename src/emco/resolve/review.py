@@ -274,6 +274,8 @@ LEVEL_LABELS: dict[str, Message] = {
     "exact": N_("the same"),
     "else": N_("different"),
     "first and last names swapped": N_("given name and surname swapped"),
+    "first and last names swapped, sounding alike":
+        N_("given name and surname swapped, sounding alike"),
     "Jaro-Winkler ≥ 0.92": N_("spelt almost alike (Jaro-Winkler ≥ 0.92)"),
     "Jaro-Winkler ≥ 0.8": N_("spelt alike (Jaro-Winkler ≥ 0.8)"),
     "sounds alike": N_("sounds alike"),
