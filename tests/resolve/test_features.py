@@ -145,6 +145,25 @@ def test_arabic_and_latin_writings_of_a_name_sound_alike(arabic: str, latin: str
     assert set(a.keys()) & set(b.keys())  # they share a blocking key: compared
 
 
+@pytest.mark.parametrize(("arabic", "latin"), [
+    ("محمد الخطيب", "Mohamed KHATTIB"),  # the article the transcription dropped
+    ("محمد الخطيب", "Muhammad EL KHATIB"),  # or kept apart
+    ("سعيد عمارة", "Saïd AMARA"),  # an ayn unwritten, a ta marbuta read as a vowel
+    ("إدريس الغربي", "Driss GHERBI"),
+    ("حسين زروقي", "Houcine ZERROUKI"),
+])
+def test_arabic_script_and_its_transcription_have_the_same_consonants(
+        arabic: str, latin: str) -> None:
+    a, b = features(name=arabic), features(name=latin)
+    assert (a.fn_sk, a.sn_sk) == (b.fn_sk, b.sn_sk)
+    assert None not in (a.fn_sk, a.sn_sk)
+
+
+def test_an_ayn_does_not_cut_a_name_in_two() -> None:
+    assert features(name="سعيد التازي").fn == "syd"  # not "s" and "yd"
+    assert features(name="Saïd EL TAZI").sn == "eltazi"  # a Latin article stays written
+
+
 def test_accents_and_case_are_folded() -> None:
     a, b = features(name="Hélène LEFÈVRE"), features(name="helene lefevre")
     assert (a.fn, a.sn) == (b.fn, b.sn) == ("helene", "lefevre")

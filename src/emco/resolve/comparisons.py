@@ -91,11 +91,11 @@ def _swapped(neutral: bool = False) -> Level:
 
 
 def _swapped_sounding(neutral: bool = False) -> Level:
-    """Swapped, each name alike in writing or in sound ("Lahlou YASSINE", Yacine
-    LAHLOU)."""
+    """Swapped, each name alike in writing, in sound or in its consonants ("Lahlou
+    YASSINE", Yacine LAHLOU)."""
     def half(sql: str, a: str, b: str) -> str:
         return (f'{sql.format(a=a, b=b)} OR "fn_mp_{a}" = "sn_mp_{b}" '
-                f'OR "gn_mp_{a}" = "sn_mp_{b}"')
+                f'OR "gn_mp_{a}" = "sn_mp_{b}" OR "fn_sk_{a}" = "sn_sk_{b}"')
     return Level("first and last names swapped, sounding alike",
                  f"({half(_SWAP_HALF, 'l', 'r')}) AND ({half(_SWAP_HALF, 'r', 'l')})",
                  lambda a, b: _sound_half(a, b) and _sound_half(b, a), neutral=neutral)
@@ -111,8 +111,8 @@ def _swap_half(a: Row, b: Row) -> bool:
 
 
 def _sound_half(a: Row, b: Row) -> bool:
-    return _swap_half(a, b) or (b["sn_mp"] is not None and b["sn_mp"] in (a["fn_mp"],
-                                                                          a["gn_mp"]))
+    return _swap_half(a, b) or (b["sn_mp"] is not None and b["sn_mp"] in (
+        a["fn_mp"], a["gn_mp"])) or (b["sn_sk"] is not None and b["sn_sk"] == a["fn_sk"])
 
 
 NEUTRAL = 0.01  # m and u of a neutral level: any value, as long as both are the same
@@ -128,6 +128,14 @@ def _phonetic(col: str) -> Level:
     mp = f"{col}_mp"
     return Level("sounds alike", f'"{mp}_l" = "{mp}_r"',
                  lambda a, b: a[mp] is not None and a[mp] == b[mp])
+
+
+def _consonants(col: str) -> Level:
+    """The same consonants (`features.skeleton`): a name in Arabic script and its French
+    transcription, where the vowels Arabic leaves unwritten keep their sounds apart."""
+    sk = f"{col}_sk"
+    return Level("same consonants", f'"{sk}_l" = "{sk}_r"',
+                 lambda a, b: a[sk] is not None and a[sk] == b[sk])
 
 
 def _shared(col: str, label: str) -> tuple[Level, Level]:
@@ -165,11 +173,11 @@ PERSON: tuple[Comparison, ...] = (
     Comparison("first_name", "Given name", (
         _null("fn"), _exact("fn", tf=True), _swapped(neutral=True),
         _swapped_sounding(neutral=True), _jaro("fn", 0.92),
-        _phonetic("fn"), _jaro("fn", 0.8), _else())),
+        _phonetic("fn"), _consonants("fn"), _jaro("fn", 0.8), _else())),
     Comparison("surname", "Surname, particles joined", (
         _null("sn"), _exact("sn", tf=True), _swapped(), _swapped_sounding(),
         _jaro("sn", 0.92),
-        _phonetic("sn"), _jaro("sn", 0.8), _else())),
+        _phonetic("sn"), _consonants("sn"), _jaro("sn", 0.8), _else())),
     Comparison("birth_date", "Date of birth, complete or partial", (
         Level("null", '"dob_y_l" IS NULL OR "dob_y_r" IS NULL',
               lambda a, b: a["dob_y"] is None or b["dob_y"] is None, is_null=True),

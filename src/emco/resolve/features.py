@@ -23,6 +23,11 @@ IDENTIFIED = {"Vehicle": "plate", "BankAccount": "iban"}
 LEGAL_FORMS = frozenset({"sarl", "sas", "sasu", "eurl", "sa", "sci", "snc", "ltd", "llc",
                          "bv", "gmbh", "sl", "fze", "fzco", "inc", "cie", "et"})
 POSTCODE = re.compile(r"\b\d{4,5}\b")
+# Arabic letters a French transcription leaves out: the ayn (Saïd for سعيد, Abdelkarim for
+# عبد الكريم) and the lone hamza; transliterated, they split a name in two ("s yd").
+_ARABIC_SILENT = re.compile("[\u0621\u0639]")
+# The Arabic article joined to a name (الطاهري, Tahiri; الخطيب, Khatib or El Khatib).
+_ARABIC_ARTICLE = re.compile("(?<![\u0621-\u064a])\u0627\u0644(?=[\u0621-\u064a]{3})")
 _UPPER_WORD = re.compile(r"^[^\W\d_](?:[^\W\d_]|['’\-])*$")  # DUPONT-MARTIN, N'DIAYE
 
 Statement = tuple[str, str, str, str]  # prop, type, value, original
@@ -41,6 +46,8 @@ class PersonFeatures:
     sn_mp: str | None
     gn: str | None  # all given names joined, as the surname's words are; None if `fn`
     gn_mp: str | None
+    fn_sk: str | None  # their consonants (`skeleton`): Arabic script meets its transcription
+    sn_sk: str | None
     name_key: str | None  # all name words, sorted: the same for swapped names
     dob: str | None  # YYYY-MM-DD when complete
     dob_y: int | None
@@ -86,7 +93,7 @@ class PersonFeatures:
             if self.dob and self.postcode and (self.fn or self.sn) else None
         return {"unique_id": self.record_id, "agency": self.agency, "fn": self.fn,
                 "sn": self.sn, "fn_mp": self.fn_mp, "sn_mp": self.sn_mp, "gn": self.gn,
-                "gn_mp": self.gn_mp,
+                "gn_mp": self.gn_mp, "fn_sk": self.fn_sk, "sn_sk": self.sn_sk,
                 "name_key": self.name_key, "dob": self.dob, "dob_y": self.dob_y,
                 "dob_m": self.dob_m, "dob_d": self.dob_d, "birthplace": self.birthplace,
                 "address": self.address, "postcode": self.postcode,
@@ -127,8 +134,10 @@ def person_features(record_id: int, agency: str, statements: Iterable[Statement]
     gender = props.get("gender", [(None, None)])[0][0]
     return PersonFeatures(
         record_id=record_id, agency=agency, fn=fn, sn=sn, fn_mp=phonetic(formal(fn)),
-        sn_mp=phonetic(sn), gn=gn, gn_mp=phonetic(gn), name_key=" ".join(words) or None,
-        dob=dob, dob_y=y, dob_m=m, dob_d=d, birthplace=fold(place) or None if place else None,
+        sn_mp=phonetic(_without_article(sn)), fn_sk=skeleton(fn),
+        sn_sk=skeleton(_without_article(sn)), gn=gn, gn_mp=phonetic(gn),
+        name_key=" ".join(words) or None, dob=dob, dob_y=y, dob_m=m, dob_d=d,
+        birthplace=fold(place) or None if place else None,
         address=fold(address) or None if address else None,
         postcode=code.group(0) if code else None,
         gender=gender if gender in ("male", "female") else None, phones=phones, ids=ids)
@@ -159,6 +168,46 @@ def _names(props: dict[str, list[tuple[str, str]]]) -> tuple[str | None, str | N
     return first or None, last or None
 
 
+# French spellings of one sound, written as the transliteration of Arabic writes it.
+_SPELLINGS = (("kh", "k"), ("gh", "g"), ("ch", "x"), ("sh", "x"), ("dj", "j"), ("ou", "w"),
+              ("ck", "k"), ("ph", "f"), ("q", "k"))
+_SOFT_C = re.compile("c(?=[eiy])")
+_NOT_WRITTEN = re.compile("[aeiouyhw]")  # vowels, long or short, and h: Arabic shows few
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+@lru_cache(maxsize=200_000)
+def skeleton(word: str | None) -> str | None:
+    """A name's consonants, its French spellings unified: what Arabic script writes of
+    it, transliterated. Mohamed, Muhammad and محمد are "md"; Houcine and حسين "sn";
+    Zerrouki and زروقي "zrk". None under two consonants (too common to say anything)."""
+    if not word:
+        return None
+    for spelling, sound in _SPELLINGS:
+        word = word.replace(spelling, sound)
+    word = _SOFT_C.sub("s", word).replace("c", "k")
+    out = _DOUBLED.sub(r"\1", _NOT_WRITTEN.sub("", word))
+    return out if len(out) >= 2 else None
+
+
+def _fold_name(text: str) -> str:
+    """A name folded (`fold`), Arabic script first written as a French transcription
+    would: no ayn nor lone hamza, no article, a final ta marbuta a vowel."""
+    if _ARABIC_SILENT.search(text) or _ARABIC_ARTICLE.search(text) or "\u0629" in text:
+        # and the closing ta marbuta (عمارة, Amara) a vowel, not a t
+        text = _ARABIC_ARTICLE.sub("", _ARABIC_SILENT.sub("", text)).replace("\u0629", "\u0647")
+    return fold(text)
+
+
+def _without_article(surname: str | None) -> str | None:
+    """A surname without an Arabic article joined to it ("elkhatib": "khatib"), for its
+    sound: El Khatib, Khatib and الخطيب sound alike."""
+    if surname and len(surname) >= 5 and surname[:2] in ("el", "al") and \
+            surname[2] not in "aeiouy":
+        return surname[2:]
+    return surname
+
+
 def _split_name(full: str) -> tuple[str | None, str | None]:
     words = full.split()
     if not words:
@@ -166,8 +215,8 @@ def _split_name(full: str) -> tuple[str | None, str | None]:
     upper = [w for w in words if _UPPER_WORD.match(w) and w.isupper() and len(w) > 1]
     lower = [w for w in words if w not in upper]
     if upper and lower:
-        return fold(" ".join(lower)) or None, fold(" ".join(upper)) or None
-    folded = fold(full).split(" ")
+        return _fold_name(" ".join(lower)) or None, _fold_name(" ".join(upper)) or None
+    folded = _fold_name(full).split(" ")
     if len(folded) == 1:
         return None, folded[0]
     # "Mohamed Ben Ali": the particle starts the surname.
@@ -179,7 +228,7 @@ def _split_name(full: str) -> tuple[str | None, str | None]:
 
 def _folded(values: list[tuple[str, str]]) -> str | None:
     for value, _ in values:
-        folded = fold(value)
+        folded = _fold_name(value)
         if folded:
             return folded
     return None

@@ -274,6 +274,7 @@ LEVEL_LABELS: dict[str, Message] = {
     "exact": N_("the same"),
     "else": N_("different"),
     "first and last names swapped": N_("given name and surname swapped"),
+    "same consonants": N_("same consonants"),
     "first and last names swapped, sounding alike":
         N_("given name and surname swapped, sounding alike"),
     "Jaro-Winkler ≥ 0.92": N_("spelt almost alike (Jaro-Winkler ≥ 0.92)"),

@@ -62,7 +62,7 @@ from emco.store.db import ANALYZE_AFTER, Database
 from emco.store.records import Facts
 from emco.workers import in_order
 
-FEATURES_VERSION = "10"  # bump when feature code changes: every record is featured again
+FEATURES_VERSION = "11"  # bump when feature code changes: every record is featured again
 KIND = "person"
 SCHEMATA = sorted(PERSON_SCHEMATA | COMPANY_SCHEMATA | set(IDENTIFIED))
 FLOOR = 0.001  # pairs scoring below this are not kept, whatever their verdict
