@@ -121,6 +121,25 @@ def test_scorer_gives_splinks_weight_to_every_pair_of_the_batch(
         assert score.probability == pytest.approx(probability, abs=1e-6), (left, right)
 
 
+def test_a_model_reused_on_a_grown_store_weighs_as_the_scorer_does(
+        trained: Trained, people: dict[int, dict[str, Any]], people_frame: pd.DataFrame
+        ) -> None:
+    """The batch weighs names by the frequencies of the model's own training, not by
+    those of the store it now runs on: the real-time matcher does the same."""
+    earlier = model.term_frequencies(people_frame.head(len(people_frame) // 3))
+    scorer = Scorer(trained[0], earlier)
+    predicted = pd.concat(list(model.predict(trained[0], people_frame, 0.0, tf=earlier)),
+                          ignore_index=True)
+    adjusted = 0
+    for left, right, weight in zip(predicted["unique_id_l"], predicted["unique_id_r"],
+                                   predicted["match_weight"], strict=True):
+        score = scorer.score(people[int(left)], people[int(right)])
+        assert score.weight == pytest.approx(weight, abs=1e-6), (left, right)
+        adjusted += any(p.level == "exact" and p.comparison in ("first_name", "surname")
+                        for p in score.parts)
+    assert adjusted >= 20
+
+
 def test_the_batch_compares_exactly_the_pairs_sharing_a_blocking_key(
         people: dict[int, dict[str, Any]], predicted: pd.DataFrame) -> None:
     """The real-time matcher finds its candidates by `person_keys`: it must meet the same

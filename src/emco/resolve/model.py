@@ -364,11 +364,14 @@ class Judging:
 
 
 def predict(settings: dict[str, Any], frame: pd.DataFrame, threshold: float,
-            query: str | Judging = "SELECT * FROM pairs") -> Iterator[pd.DataFrame]:
+            query: str | Judging = "SELECT * FROM pairs",
+            tf: dict[str, dict[str, float]] | None = None) -> Iterator[pd.DataFrame]:
     """Every blocked pair scoring at least `threshold`, with both records' values
     (`fn_l`, `fn_r`...), comparison levels (`gamma_*`) and weights (`mw_*`, `match_weight`),
     as the table `pairs` of `query` (a `Judging`, or just its `rows`); its result in
-    frames."""
+    frames. `tf`: the model's term frequencies (`term_frequencies` when it was trained),
+    which `Scorer` weighs with, rather than the frame's own: a model reused on a store that
+    has grown since scores a pair as the real-time matcher does."""
     from splink import DuckDBAPI, Linker
 
     judging = query if isinstance(query, Judging) else Judging(rows=query)
@@ -383,6 +386,12 @@ def predict(settings: dict[str, Any], frame: pd.DataFrame, threshold: float,
     config["retain_intermediate_calculation_columns"] = True
     config["retain_matching_columns"] = True
     linker = Linker(table, config, log_level=logging.ERROR)
+    for column, frequencies in (tf or {}).items():
+        if column in TF_COLUMNS:
+            lookup = pd.DataFrame({column: list(frequencies),
+                                   f"tf_{column}": list(frequencies.values())})
+            linker.table_management.register_term_frequency_lookup(
+                db_api.register(lookup), column)
     # Slices of the left-hand records, each scored against all and dropped once read:
     # Splink keeps every pair of a prediction, with all its columns, until it is dropped.
     chunks = max(1, -(-len(frame) // PREDICT_CHUNK))

@@ -183,7 +183,7 @@ def resolve(access: Access, thresholds: Thresholds, full: bool = False,
         batch = frame
 
         def judged(conn: Connection, outside: Links) -> Iterable[list[JudgementRow]]:
-            return _batch_judgements(settings, batch, thresholds, author,
+            return _batch_judgements(settings, tf, batch, thresholds, author,
                                      _stored_links(conn, outside))
         return _finish(access, event, summary, judged, thresholds, clock)
     scorer = Scorer(settings, tf)
@@ -467,9 +467,9 @@ def _stored_links(conn: Connection, extra: Links) -> tuple[Ints, Ints]:
             np.concatenate([np.array(right, np.int64) for _, right in parts]))
 
 
-def _batch_judgements(settings: dict[str, Any], frame: pd.DataFrame,
-                      thresholds: Thresholds, author: str, outside: tuple[Ints, Ints]
-                      ) -> Iterator[list[JudgementRow]]:
+def _batch_judgements(settings: dict[str, Any], tf: dict[str, dict[str, float]],
+                      frame: pd.DataFrame, thresholds: Thresholds, author: str,
+                      outside: tuple[Ints, Ints]) -> Iterator[list[JudgementRow]]:
     """Every blocked pair of the batch, scored by Splink, judged and explained in the same
     SQL (`_judging`): pair by pair in Python, a million records took many minutes. The
     merges and doubts come slice by slice; the pairs kept apart at the end, only those
@@ -478,7 +478,7 @@ def _batch_judgements(settings: dict[str, Any], frame: pd.DataFrame,
     if len(frame) < 2:
         return
     judging = _judging(settings, thresholds, outside)
-    for batch in person_model.predict(settings, frame, FLOOR, judging):
+    for batch in person_model.predict(settings, frame, FLOOR, judging, tf):
         yield [(int(left), int(right), Verdict(verdict), probability, author, evidence)
                for left, right, verdict, probability, evidence
                in batch.itertuples(index=False)]
