@@ -332,10 +332,10 @@ def _one_date() -> str:
 # days both apart (neither a 1st of January, which may stand for "that year"), and not
 # one date (a typing error, day and month swapped). `classify`'s test, in SQL.
 DATES_DIFFER = (
-    f'NOT coalesce({_one_date()}, false) AND ("dob_y_l" <> "dob_y_r" OR '
+    f'NOT coalesce({_one_date()}, false) AND ("dob_y_l" <> "dob_y_r" OR ('
     '"dob_l" IS NOT NULL AND "dob_r" IS NOT NULL AND "dob_m_l" <> "dob_m_r" AND '
     f'"dob_d_l" <> "dob_d_r" AND NOT ends_with("dob_l", \'{YEAR_ONLY}\') AND '
-    f'NOT ends_with("dob_r", \'{YEAR_ONLY}\'))')
+    f'NOT ends_with("dob_r", \'{YEAR_ONLY}\')))')
 
 
 def _paired(sql: str) -> str:
