@@ -26,6 +26,7 @@ POSTCODE = re.compile(r"\b\d{4,5}\b")
 # Arabic letters a French transcription leaves out: the ayn (Saïd for سعيد, Abdelkarim for
 # عبد الكريم) and the lone hamza; transliterated, they split a name in two ("s yd").
 _ARABIC_SILENT = re.compile("[\u0621\u0639]")
+_ARABIC = re.compile("[\u0600-\u06ff]")
 # The Arabic article joined to a name (الطاهري, Tahiri; الخطيب, Khatib or El Khatib).
 _ARABIC_ARTICLE = re.compile("(?<![\u0621-\u064a])\u0627\u0644(?=[\u0621-\u064a]{3})")
 _UPPER_WORD = re.compile(r"^[^\W\d_](?:[^\W\d_]|['’\-])*$")  # DUPONT-MARTIN, N'DIAYE
@@ -122,6 +123,7 @@ def person_features(record_id: int, agency: str, statements: Iterable[Statement]
     fn = first.split(" ")[0] if first else None
     sn = last.replace(" ", "") if last else None  # particles joined: "ben ali" -> "benali"
     gn = first.replace(" ", "") if first and " " in first else None
+    bare = _without_article(sn)
     words = sorted([*(first.split(" ") if first else []), *([sn] if sn else [])])
     dob, y, m, d = _birth(props.get("birthDate", []))
     phones = tuple(sorted({v for v, _ in props.get("phone", [])}))
@@ -134,8 +136,7 @@ def person_features(record_id: int, agency: str, statements: Iterable[Statement]
     gender = props.get("gender", [(None, None)])[0][0]
     return PersonFeatures(
         record_id=record_id, agency=agency, fn=fn, sn=sn, fn_mp=phonetic(formal(fn)),
-        sn_mp=phonetic(_without_article(sn)), fn_sk=skeleton(fn),
-        sn_sk=skeleton(_without_article(sn)), gn=gn, gn_mp=phonetic(gn),
+        sn_mp=phonetic(bare), fn_sk=skeleton(fn), sn_sk=skeleton(bare), gn=gn, gn_mp=phonetic(gn),
         name_key=" ".join(words) or None, dob=dob, dob_y=y, dob_m=m, dob_d=d,
         birthplace=fold(place) or None if place else None,
         address=fold(address) or None if address else None,
@@ -193,8 +194,7 @@ def skeleton(word: str | None) -> str | None:
 def _fold_name(text: str) -> str:
     """A name folded (`fold`), Arabic script first written as a French transcription
     would: no ayn nor lone hamza, no article, a final ta marbuta a vowel."""
-    if _ARABIC_SILENT.search(text) or _ARABIC_ARTICLE.search(text) or "\u0629" in text:
-        # and the closing ta marbuta (عمارة, Amara) a vowel, not a t
+    if _ARABIC.search(text):  # a closing ta marbuta: عمارة, Amara
         text = _ARABIC_ARTICLE.sub("", _ARABIC_SILENT.sub("", text)).replace("\u0629", "\u0647")
     return fold(text)
 

@@ -264,13 +264,8 @@ def namesake_rate(frame: pd.DataFrame) -> tuple[float | None, int]:
     many namesakes, and much in a small one; no file-wide constant can say which this is.
     Names borne by more than `BLOCK_CAP` records are left out, as in blocking. None when
     fewer than `NAMESAKE_PAIRS` pairs can tell."""
-    needed = ["unique_id", "fn", "sn", "dob"]
-    if any(column not in frame.columns for column in needed):
-        return None, 0
-    con = _duckdb()
-    con.register("people", frame[needed])
     # The SQL is ours: the birth-date levels' own, and fixed text.
-    row = con.execute(f"""
+    return _share_of_pairs(frame, ["unique_id", "fn", "sn", "dob"], f"""
         WITH dated AS (
             SELECT unique_id, fn, sn, dob, substr(dob, 1, 4) AS dob_y,
                    substr(dob, 6, 2) AS dob_m, substr(dob, 9, 2) AS dob_d FROM people
@@ -278,13 +273,7 @@ def namesake_rate(frame: pd.DataFrame) -> tuple[float | None, int]:
             QUALIFY count(*) OVER (PARTITION BY fn, sn) <= ?)
         SELECT count(*), count(*) FILTER (WHERE NOT ({_paired(_one_date())}))
         FROM dated l JOIN dated r
-          ON l.fn = r.fn AND l.sn = r.sn AND l.unique_id < r.unique_id""",  # noqa: S608
-                      [BLOCK_CAP]).fetchone()
-    con.close()
-    total, apart = row if row is not None else (0, 0)
-    if total < NAMESAKE_PAIRS:
-        return None, int(total)
-    return apart / total, int(total)
+          ON l.fn = r.fn AND l.sn = r.sn AND l.unique_id < r.unique_id""")  # noqa: S608
 
 
 def dates_differ(frame: pd.DataFrame) -> tuple[float | None, int]:
@@ -293,13 +282,8 @@ def dates_differ(frame: pd.DataFrame) -> tuple[float | None, int]:
     how often the dates of one person's records are not his date, in this file.
     Documents borne by more than `BLOCK_CAP` records are left out. None when fewer than
     `NAMESAKE_PAIRS` pairs can tell."""
-    needed = ["unique_id", "ids", "dob", "dob_y", "dob_m", "dob_d"]
-    if any(column not in frame.columns for column in needed):
-        return None, 0
-    con = _duckdb()
-    con.register("people", frame[needed])
     # The SQL is ours: the birth-date levels' own, and fixed text.
-    row = con.execute(f"""
+    return _share_of_pairs(frame, ["unique_id", "ids", "dob", "dob_y", "dob_m", "dob_d"], f"""
         WITH documents AS (
             SELECT unique_id, dob, dob_y, dob_m, dob_d, unnest(ids) AS id FROM people
             WHERE dob IS NOT NULL),
@@ -308,13 +292,24 @@ def dates_differ(frame: pd.DataFrame) -> tuple[float | None, int]:
         pairs AS (
             SELECT DISTINCT l.unique_id, r.unique_id AS other, {_paired(DATES_DIFFER)} AS differ
             FROM held l JOIN held r ON l.id = r.id AND l.unique_id < r.unique_id)
-        SELECT count(*), count(*) FILTER (WHERE differ) FROM pairs""",  # noqa: S608
-                      [BLOCK_CAP]).fetchone()
+        SELECT count(*), count(*) FILTER (WHERE differ) FROM pairs""")  # noqa: S608
+
+
+def _share_of_pairs(frame: pd.DataFrame, needed: list[str], sql: str
+                    ) -> tuple[float | None, int]:
+    """`sql` over the table `people` (`needed` of `frame`, `BLOCK_CAP` its one parameter)
+    counts pairs and those of them that tell: their share, and how many pairs. None when
+    fewer than `NAMESAKE_PAIRS` pairs can tell, or the frame lacks a column."""
+    if any(column not in frame.columns for column in needed):
+        return None, 0
+    con = _duckdb()
+    con.register("people", frame[needed])
+    row = con.execute(sql, [BLOCK_CAP]).fetchone()
     con.close()
-    total, differ = row if row is not None else (0, 0)
+    total, told = row if row is not None else (0, 0)
     if total < NAMESAKE_PAIRS:
         return None, int(total)
-    return differ / total, int(total)
+    return told / total, int(total)
 
 
 ONE_DATE = ("same date", "day and month swapped", "one character apart")
